@@ -1,0 +1,7 @@
+#include "config.h"
+/* placeholder: being written */
+int main(void);
+int main(void)
+{
+	return 1;
+}

@@ -1,0 +1,28 @@
+/* ffprobe and small ffmpeg jobs shared by providers and tests of output. */
+#ifndef VG_MEDIA_H
+#define VG_MEDIA_H
+
+#include <stdbool.h>
+
+#include "vg_err.h"
+
+struct vg_probe {
+	int width, height;
+	double duration_s; /* container duration */
+	bool has_video, has_audio;
+	char vcodec[32], acodec[32], pix_fmt[32];
+	int frames; /* video frame count when ffprobe reports it, else 0 */
+};
+
+/* Runs ffprobe -of json on path and fills *p. */
+int vg_media_probe(const char *ffprobe, const char *path, int timeout_s, struct vg_probe *p,
+		   struct vg_err *err);
+/* One JPEG frame at time at_s (clamped into the clip), scaled to width (height keeps
+ * the aspect), written atomically to out_path. */
+int vg_media_thumbnail(const char *ffmpeg, const char *video, double at_s, int width,
+		       const char *out_path, int timeout_s, struct vg_err *err);
+/* The exact last frame of a clip as PNG (continuity between scenes). */
+int vg_media_last_frame(const char *ffmpeg, const char *video, const char *out_path, int timeout_s,
+			struct vg_err *err);
+
+#endif

@@ -1,0 +1,29 @@
+/* Storage layout: <dir>/<kind>/<xx>/<id>.<ext>, where xx = first two characters of id.
+ * Files are written to a temp name in the same directory, fsync'd and renamed, so a crash
+ * leaves at most an orphan temp file, never a row pointing at a half-written file. */
+#ifndef VG_STORAGE_H
+#define VG_STORAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vg_arena.h"
+#include "vg_err.h"
+
+/* Absolute path of a stored object (arena memory).  kind: "videos", "thumbs", "files". */
+char *vg_storage_path(struct vg_arena *a, const char *dir, const char *kind, const char *id,
+		      const char *ext);
+/* Relative path (kind/xx/id.ext), which is what X-Accel-Redirect/X-Sendfile get appended to. */
+char *vg_storage_relpath(struct vg_arena *a, const char *kind, const char *id, const char *ext);
+/* mkdir -p of the parent directory of path (mode 0750). */
+int vg_storage_mkdirs(const char *path, struct vg_err *err);
+/* A fresh temp path next to final_path ("<final>.tmp.<pid>.<rand>"). */
+char *vg_storage_tmp_path(struct vg_arena *a, const char *final_path);
+/* fsync(tmp), rename(tmp, final), fsync(parent dir). */
+int vg_storage_commit(const char *tmp_path, const char *final_path, struct vg_err *err);
+/* SHA-256 (hex, 65 bytes) and size of a file. */
+int vg_storage_file_sha256(const char *path, char hex[65], uint64_t *size, struct vg_err *err);
+/* Checks dir exists and is writable (for readyz): VG_OK or VG_EUNAVAIL. */
+int vg_storage_check(const char *dir, struct vg_err *err);
+
+#endif

@@ -1,0 +1,6 @@
+#include <fcgiapp.h>
+int main(void);
+int main(void)
+{
+	return 1;
+}

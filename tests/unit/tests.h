@@ -1,0 +1,18 @@
+/* Each t_<module>.c registers its CUnit suite through one function listed here. */
+#ifndef VG_TESTS_H
+#define VG_TESTS_H
+
+#include <CUnit/CUnit.h>
+
+#define VG_TEST_SUITES(X)                                                                          \
+	X(arena) X(buf) X(str) X(err) X(conf) X(json) X(auth) X(video) X(route) X(queue)       \
+	    X(local) X(storage)
+
+#define X(name) void t_##name##_register(void);
+VG_TEST_SUITES(X)
+#undef X
+
+/* Adds a suite with the given tests; aborts the run when CUnit cannot. */
+void vg_test_suite(const char *name, const CU_TestInfo *tests);
+
+#endif
