@@ -1,2 +1,159 @@
+/* Who is calling: an access JWT or an API key, checked against the database on every
+ * request so that disabling a user or revoking a key takes effect at once. */
 #include "config.h"
-/* placeholder: being written */
+
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "fcgi_auth.h"
+#include "vg_auth.h"
+#include "vg_log.h"
+#include "vg_str.h"
+
+#define REVOKED_PREFIX "vg:revoked:"
+#define MAX_CREDENTIAL 8192
+
+static int need_credentials(struct vg_err *err)
+{
+	return vg_err_set(err, VG_EAUTH, "unauthorized",
+	                  "authentication required: send Authorization: Bearer <access token> "
+	                  "or X-API-Key: <API key>");
+}
+
+static int load_user(struct vg_req *r, const char *user_id, struct vg_err *err)
+{
+	PGresult *res =
+	    vg_db_q(r->db, r->a, err, "SELECT role, disabled FROM users WHERE id = $1", user_id);
+
+	if (!res)
+		return err->rc;
+	if (PQntuples(res) != 1)
+		return vg_err_set(err, VG_EAUTH, "unauthorized",
+		                  "the account of this token no longer exists: sign in again");
+	if (vg_db_get_bool(res, 0, "disabled"))
+		return vg_err_set(err, VG_EFORBIDDEN, "account_disabled",
+		                  "this account is disabled: contact an administrator");
+	vg_strlcpy(r->who.user_id, user_id, sizeof r->who.user_id);
+	vg_strlcpy(r->who.role, vg_db_get(res, 0, "role"), sizeof r->who.role);
+	r->who.authenticated = true;
+	return VG_OK;
+}
+
+/* A revoked jti (logout) is in Redis until the token would have expired.  If Redis is down
+ * the check fails open: the token is short-lived and its refresh family is already revoked
+ * in PostgreSQL. */
+static bool jti_revoked(struct vg_req *r, const char *jti)
+{
+	struct vg_err rerr;
+	const char *argv[] = {"EXISTS", vg_arena_printf(r->a, REVOKED_PREFIX "%s", jti)};
+	redisReply *rep;
+
+	vg_err_clear(&rerr);
+	rep = vg_redis_cmdv(r->redis, r->a, &rerr, 2, argv);
+	if (!rep) {
+		log_warnx("token revocation not checked: %s", rerr.msg);
+		return false;
+	}
+	return rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+}
+
+static int auth_jwt(struct vg_req *r, const char *token, struct vg_err *err)
+{
+	struct vg_claims claims;
+	int rc = vg_jwt_verify(r->conf, token, time(NULL), &claims, err);
+
+	if (rc != VG_OK)
+		return rc;
+	if (jti_revoked(r, claims.jti))
+		return vg_err_set(err, VG_EAUTH, "token_revoked",
+		                  "this access token was revoked by a logout: sign in again");
+	if ((rc = load_user(r, claims.sub, err)) != VG_OK)
+		return rc;
+	vg_strlcpy(r->who.jti, claims.jti, sizeof r->who.jti);
+	r->who.token_exp = claims.exp;
+	return VG_OK;
+}
+
+static int auth_api_key(struct vg_req *r, const char *key, struct vg_err *err)
+{
+	const char *hash = vg_sha256_hex(r->a, key, strlen(key));
+	PGresult *res =
+	    vg_db_q(r->db, r->a, err,
+	            "SELECT k.id, k.user_id, (k.last_used_at IS NULL OR k.last_used_at < now() - "
+	            "interval '60 seconds') AS stale FROM api_keys k WHERE k.key_hash = $1 AND "
+	            "k.revoked_at IS NULL",
+	            hash);
+	int rc;
+
+	if (!res)
+		return err->rc;
+	if (PQntuples(res) != 1)
+		return vg_err_set(err, VG_EAUTH, "invalid_api_key",
+		                  "the API key is not valid or was revoked: create a new one");
+	if ((rc = load_user(r, vg_db_get(res, 0, "user_id"), err)) != VG_OK)
+		return rc;
+	vg_strlcpy(r->who.api_key_id, vg_db_get(res, 0, "id"), sizeof r->who.api_key_id);
+	/* last_used_at to the minute: one write a minute per key, not one per request */
+	if (vg_db_get_bool(res, 0, "stale")) {
+		struct vg_err uerr;
+		vg_err_clear(&uerr);
+		if (!vg_db_q(r->db, r->a, &uerr,
+		             "UPDATE api_keys SET last_used_at = now() WHERE id = $1",
+		             r->who.api_key_id))
+			log_warnx("last_used_at of an API key not updated: %s", uerr.msg);
+	}
+	return VG_OK;
+}
+
+int vg_authenticate(struct vg_req *r, struct vg_err *err)
+{
+	const char *authz = vg_req_param(r, "HTTP_AUTHORIZATION");
+	const char *xkey = vg_req_param(r, "HTTP_X_API_KEY");
+	const char *cred = NULL;
+
+	memset(&r->who, 0, sizeof r->who);
+	if (authz && *authz) {
+		if (strncasecmp(authz, "Bearer ", 7) != 0)
+			return vg_err_set(err, VG_EAUTH, "unauthorized",
+			                  "the Authorization header must be \"Bearer <token>\"");
+		cred = authz + 7;
+		while (*cred == ' ')
+			cred++;
+	} else if (xkey && *xkey) {
+		cred = xkey;
+	}
+	if (!cred || !*cred)
+		return need_credentials(err);
+	if (strlen(cred) > MAX_CREDENTIAL)
+		return vg_err_set(err, VG_EAUTH, "unauthorized",
+		                  "the credential is longer than %d bytes: send a real token",
+		                  MAX_CREDENTIAL);
+	if (strncmp(cred, "vg_", 3) == 0)
+		return auth_api_key(r, cred, err);
+	if (xkey && !authz)
+		return vg_err_set(err, VG_EAUTH, "invalid_api_key",
+		                  "X-API-Key must hold an API key (vg_…)");
+	return auth_jwt(r, cred, err);
+}
+
+int vg_auth_revoke_jti(struct vg_req *r, const char *jti, long long exp, struct vg_err *err)
+{
+	long long ttl = exp - (long long)time(NULL) + r->conf->auth_leeway_s;
+	const char *argv[5];
+	redisReply *rep;
+
+	if (ttl <= 0)
+		return VG_OK;
+	argv[0] = "SET";
+	argv[1] = vg_arena_printf(r->a, REVOKED_PREFIX "%s", jti);
+	argv[2] = "1";
+	argv[3] = "EX";
+	argv[4] = vg_arena_printf(r->a, "%lld", ttl);
+	rep = vg_redis_cmdv(r->redis, r->a, err, 5, argv);
+	if (!rep)
+		return err->rc;
+	if (rep->type == REDIS_REPLY_ERROR)
+		return vg_err_set(err, VG_EUNAVAIL, NULL, "cannot record the logout: %s", rep->str);
+	return VG_OK;
+}

@@ -1,1 +1,16 @@
-/* placeholder: being written */
+/* Authentication of a request: Bearer access JWT, Bearer vg_… API key or X-API-Key.
+ * Disabled users, revoked keys and revoked tokens (logout: jti in Redis) fail at once. */
+#ifndef FCGI_AUTH_H
+#define FCGI_AUTH_H
+
+#include "fcgi_http.h"
+
+/* Fills r->who or returns VG_EAUTH (401, "what to fix" in err) / VG_EFORBIDDEN (disabled
+ * account) / VG_EUNAVAIL (database down). */
+int vg_authenticate(struct vg_req *r, struct vg_err *err);
+
+/* Marks an access token's jti revoked in Redis until exp (logout).  Redis down: logged,
+ * VG_EUNAVAIL returned (the refresh family is revoked in PostgreSQL regardless). */
+int vg_auth_revoke_jti(struct vg_req *r, const char *jti, long long exp, struct vg_err *err);
+
+#endif

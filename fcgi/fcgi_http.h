@@ -59,6 +59,7 @@ struct vg_resp {
 	struct vg_buf headers; /* "Name: value\r\n" lines */
 	struct vg_buf body;
 	const char *content_type;
+	const char *stream_path; /* storage.delivery "stream": file copied into the body on send */
 	bool sent;
 };
 
@@ -86,7 +87,7 @@ void vg_resp_status(struct vg_resp *w, int status); /* no body (204, 202 without
 void vg_resp_problem(struct vg_resp *w, const struct vg_req *r, const struct vg_err *err);
 /* Hands a stored file to the web server (X-Accel-Redirect / X-Sendfile) or streams it. */
 int vg_resp_file(struct vg_resp *w, struct vg_req *r, const char *relpath, const char *mime,
-		 struct vg_err *err);
+                 struct vg_err *err);
 /* Writes status line, headers, X-Request-Id and body to the FastCGI stream. HEAD drops the body. */
 int vg_resp_send(struct vg_resp *w, struct vg_req *r);
 

@@ -1,2 +1,483 @@
+/* /api/v1/videos: create (with Idempotency-Key), list, get, cancel, delete, content,
+ * thumbnail.  Every query is scoped to the caller, so another user's video is a 404. */
 #include "config.h"
-/* placeholder: being written */
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fcgi_http.h"
+#include "handlers.h"
+#include "vg_auth.h"
+#include "vg_json.h"
+#include "vg_log.h"
+#include "vg_queue.h"
+#include "vg_str.h"
+#include "vg_video.h"
+
+#define JOB_KIND            "video.generate"
+#define MAX_IDEMPOTENCY_KEY 255
+
+static int not_found(struct vg_err *err)
+{
+	return vg_err_set(err, VG_ENOTFOUND, NULL,
+	                  "no such video: check the id (GET /api/v1/videos lists yours)");
+}
+
+/* The caller's video as an API object; NULL with 404 when it is not theirs. */
+static json_t *load_video(struct vg_req *r, const char *id, struct vg_err *err)
+{
+	PGresult *res;
+
+	if (!vg_str_is_uuid(id)) {
+		not_found(err);
+		return NULL;
+	}
+	res =
+	    vg_db_q(r->db, r->a, err,
+	            "SELECT " VG_VIDEO_COLUMNS " FROM videos v WHERE v.id = $1 AND v.user_id = $2",
+	            id, r->who.user_id);
+	if (!res)
+		return NULL;
+	if (PQntuples(res) != 1) {
+		not_found(err);
+		return NULL;
+	}
+	return vg_json_own(r->a, vg_video_to_json(res, 0));
+}
+
+static char *uuid_array(struct vg_arena *a, const struct vg_video_req *v)
+{
+	char *s = vg_arena_strdup(a, "{");
+
+	for (int i = 0; i < v->n_reference_images; i++)
+		s = vg_arena_printf(a, "%s%s%s", s, i ? "," : "", v->reference_image_ids[i]);
+	return vg_arena_printf(a, "%s}", s);
+}
+
+/* Every file a request names must be one of the caller's uploads. */
+static int check_files(struct vg_req *r, const struct vg_video_req *v, struct vg_err *err)
+{
+	const char *ids[5];
+	const char *fields[5];
+	int n = 0;
+
+	if (v->image_id) {
+		fields[n] = "image_id";
+		ids[n++] = v->image_id;
+	}
+	if (v->last_frame_id) {
+		fields[n] = "last_frame_id";
+		ids[n++] = v->last_frame_id;
+	}
+	for (int i = 0; i < v->n_reference_images; i++) {
+		fields[n] = vg_arena_printf(r->a, "reference_image_ids[%d]", i);
+		ids[n++] = v->reference_image_ids[i];
+	}
+	for (int i = 0; i < n; i++) {
+		PGresult *res = vg_db_q(
+		    r->db, r->a, err, "SELECT mime_type FROM files WHERE id = $1 AND user_id = $2",
+		    ids[i], r->who.user_id);
+		if (!res)
+			return err->rc;
+		if (PQntuples(res) != 1)
+			vg_err_field(err, fields[i],
+			             "no such file: upload it with POST /api/v1/files first");
+		else if (strncmp(vg_db_get(res, 0, "mime_type"), "image/", 6) != 0)
+			vg_err_field(err, fields[i], "must be an image file, not %s",
+			             vg_db_get(res, 0, "mime_type"));
+	}
+	return err->rc;
+}
+
+/* 403 when this video would take the caller past a monthly quota. */
+static int check_quota(struct vg_req *r, const struct vg_video_req *v, struct vg_err *err)
+{
+	PGresult *res = vg_db_q(
+	    r->db, r->a, err,
+	    "SELECT u.quota_video_seconds_month AS quota, coalesce(sum(v.duration_seconds), 0) "
+	    "AS used FROM users u LEFT JOIN videos v ON v.user_id = u.id AND v.created_at >= "
+	    "date_trunc('month', now()) AND v.status NOT IN ('failed', 'cancelled') WHERE u.id = "
+	    "$1 GROUP BY u.quota_video_seconds_month",
+	    r->who.user_id);
+
+	if (!res)
+		return err->rc;
+	if (PQntuples(res) == 1 && vg_db_get(res, 0, "quota")) {
+		long long quota = vg_db_get_ll(res, 0, "quota", 0);
+		long long used = vg_db_get_ll(res, 0, "used", 0);
+		if (used + v->duration_seconds > quota)
+			return vg_err_set(err, VG_EFORBIDDEN, "quota_exceeded",
+			                  "this video needs %d s but only %lld s of your monthly "
+			                  "quota of %lld s are left",
+			                  v->duration_seconds, quota > used ? quota - used : 0,
+			                  quota);
+	}
+	return VG_OK;
+}
+
+/* Replays a request with the same Idempotency-Key: 200 with the video, 409 for another
+ * body.  Returns 1 when it answered, 0 to go on creating, or an error. */
+static int idempotent_replay(struct vg_req *r, struct vg_resp *w, const char *key, const char *hash,
+                             struct vg_err *err)
+{
+	PGresult *res = vg_db_q(
+	    r->db, r->a, err,
+	    "INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3) "
+	    "ON CONFLICT (user_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, "
+	    "video_id = NULL, created_at = now() "
+	    "WHERE idempotency_keys.created_at < now() - interval '24 hours' "
+	    "RETURNING request_hash",
+	    r->who.user_id, key, hash);
+
+	if (!res)
+		return err->rc;
+	if (PQntuples(res) == 1)
+		return 0; /* a new key (or one older than 24 h): create */
+	res = vg_db_q(r->db, r->a, err,
+	              "SELECT request_hash, video_id FROM idempotency_keys WHERE user_id = $1 AND "
+	              "key = $2",
+	              r->who.user_id, key);
+	if (!res)
+		return err->rc;
+	if (PQntuples(res) != 1 || strcmp(vg_db_get(res, 0, "request_hash"), hash) != 0)
+		return vg_err_set(err, VG_ECONFLICT, "idempotency_key_reused",
+		                  "this Idempotency-Key was used with a different body in the last "
+		                  "24 hours: use a new key for a new request");
+	const char *video_id = vg_db_get(res, 0, "video_id");
+	json_t *v = video_id ? load_video(r, video_id, err) : NULL;
+	if (!v)
+		return video_id ? err->rc
+		                : vg_err_set(err, VG_ECONFLICT, "idempotency_key_reused",
+		                             "the first request with this Idempotency-Key is "
+		                             "still being processed: retry in a moment");
+	vg_resp_json(w, 200, v);
+	return 1;
+}
+
+static int insert_video(struct vg_req *r, const struct vg_video_req *v, char **id_out,
+                        struct vg_err *err)
+{
+	char seed[16];
+	PGresult *res;
+
+	snprintf(seed, sizeof seed, "%u", v->seed);
+	res = vg_db_q(
+	    r->db, r->a, err,
+	    "INSERT INTO videos (user_id, prompt, negative_prompt, style, duration_seconds, "
+	    "aspect_ratio, resolution, seed, image_id, last_frame_id, reference_image_ids, "
+	    "provider, model, webhook_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+	    "$11, $12, $13, $14) RETURNING id",
+	    r->who.user_id, v->prompt, v->negative_prompt, v->style,
+	    vg_arena_printf(r->a, "%d", v->duration_seconds), v->aspect_ratio, v->resolution,
+	    v->has_seed ? seed : NULL, v->image_id, v->last_frame_id, uuid_array(r->a, v),
+	    v->provider, v->model, v->webhook_url);
+	if (!res)
+		return err->rc;
+	*id_out = vg_arena_strdup(r->a, vg_db_get(res, 0, "id"));
+	return VG_OK;
+}
+
+static int create_in_txn(struct vg_req *r, struct vg_resp *w, const struct vg_video_req *v,
+                         const char *idem_key, const char *hash, char **id_out, struct vg_err *err)
+{
+	char *job_id;
+	int rc;
+
+	if (idem_key && (rc = idempotent_replay(r, w, idem_key, hash, err)) != 0)
+		return rc;
+	if ((rc = check_quota(r, v, err)) != VG_OK || (rc = insert_video(r, v, id_out, err)))
+		return rc;
+	json_t *payload = vg_json_own(r->a, json_pack("{s:s}", "video_id", *id_out));
+	rc = vg_queue_enqueue(r->db, r->a, JOB_KIND, payload, 100, r->conf->runner_max_attempts,
+	                      &job_id, err);
+	if (rc != VG_OK)
+		return rc;
+	if (!vg_db_q(r->db, r->a, err, "UPDATE videos SET job_id = $1 WHERE id = $2", job_id,
+	             *id_out))
+		return err->rc;
+	if (idem_key && !vg_db_q(r->db, r->a, err,
+	                         "UPDATE idempotency_keys SET video_id = $3 WHERE user_id = $1 AND "
+	                         "key = $2",
+	                         r->who.user_id, idem_key, *id_out))
+		return err->rc;
+	return VG_OK;
+}
+
+static const char *idempotency_key(struct vg_req *r, struct vg_err *err)
+{
+	const char *key = vg_req_param(r, "HTTP_IDEMPOTENCY_KEY");
+	size_t n;
+
+	if (!key)
+		return NULL;
+	n = strlen(key);
+	for (size_t i = 0; i < n; i++)
+		if (key[i] < 0x21 || key[i] > 0x7e)
+			n = 0;
+	if (n == 0 || n > MAX_IDEMPOTENCY_KEY)
+		vg_err_set(err, VG_EBADREQ, "bad_idempotency_key",
+		           "Idempotency-Key must be 1 to %d printable ASCII characters (a UUID "
+		           "is a good choice)",
+		           MAX_IDEMPOTENCY_KEY);
+	return key;
+}
+
+int h_videos_create(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	struct vg_video_req v;
+	const char *key = idempotency_key(r, err);
+	json_t *body;
+	char *id = NULL, *hash = NULL;
+	int rc;
+
+	if (err->rc != VG_OK)
+		return err->rc;
+	if (!(body = vg_req_json(r, err)))
+		return err->rc;
+	if ((rc = vg_video_req_parse(r->a, body, r->conf, &v, err)) != VG_OK)
+		return rc;
+	if ((rc = check_files(r, &v, err)) != VG_OK)
+		return rc;
+	if (key) {
+		/* canonical form: the same fields in another order are the same request */
+		char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+		hash = vg_sha256_hex(r->a, canon ? canon : "", canon ? strlen(canon) : 0);
+		free(canon);
+	}
+	if ((rc = vg_db_begin(r->db, r->a, err)) != VG_OK)
+		return rc;
+	rc = create_in_txn(r, w, &v, key, hash, &id, err);
+	if (rc < 0) {
+		vg_db_rollback(r->db);
+		return rc;
+	}
+	if (rc == 1) { /* replayed */
+		vg_db_rollback(r->db);
+		return VG_OK;
+	}
+	if ((rc = vg_db_commit(r->db, r->a, err)) != VG_OK)
+		return rc;
+	json_t *video = load_video(r, id, err);
+	if (!video)
+		return err->rc;
+	vg_resp_header(w, "Location", "/api/v1/videos/%s", id);
+	vg_resp_json(w, 202, video);
+	log_info("video %s queued (%d s %s %s)", id, v.duration_seconds, v.aspect_ratio,
+	         v.resolution);
+	return VG_OK;
+}
+
+static const char *const statuses[] = {"queued", "running",   "succeeded",
+                                       "failed", "cancelled", NULL};
+
+int h_videos_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	bool bad = false;
+	const char *status = vg_req_query(r, "status", &bad);
+	const char *limit_s = vg_req_query(r, "limit", &bad);
+	const char *cursor = vg_req_query(r, "cursor", &bad);
+	uint64_t limit = 20;
+	bool status_ok = !status;
+
+	if (bad)
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "the query string is malformed or repeats a parameter");
+	for (int i = 0; status && statuses[i]; i++)
+		status_ok |= strcmp(status, statuses[i]) == 0;
+	if (!status_ok)
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "status must be one of queued, running, succeeded, failed, "
+		                  "cancelled");
+	if (limit_s && (!vg_str_u64(limit_s, 100, &limit) || limit < 1))
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "limit must be a whole number from 1 to 100");
+	if (cursor && !vg_str_is_uuid(cursor))
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "cursor must be the next_cursor of a previous page");
+	PGresult *res = vg_db_q(
+	    r->db, r->a, err,
+	    "SELECT " VG_VIDEO_COLUMNS " FROM videos v WHERE v.user_id = $1 "
+	    "AND ($2::text IS NULL OR v.status = $2) "
+	    "AND ($3::uuid IS NULL OR (v.created_at, v.id) < (SELECT c.created_at, c.id FROM "
+	    "videos c WHERE c.id = $3 AND c.user_id = $1)) "
+	    "ORDER BY v.created_at DESC, v.id DESC LIMIT $4",
+	    r->who.user_id, status, cursor,
+	    vg_arena_printf(r->a, "%llu", (unsigned long long)limit + 1));
+	if (!res)
+		return err->rc;
+	if (cursor) {
+		PGresult *c =
+		    vg_db_q(r->db, r->a, err, "SELECT 1 FROM videos WHERE id = $1 AND user_id = $2",
+		            cursor, r->who.user_id);
+		if (!c)
+			return err->rc;
+		if (PQntuples(c) != 1)
+			return vg_err_set(err, VG_EBADREQ, "bad_query",
+			                  "cursor does not point at one of your videos any more: "
+			                  "start again without it");
+	}
+	int n = PQntuples(res);
+	int shown = n > (int)limit ? (int)limit : n;
+	json_t *items = json_array();
+	for (int i = 0; i < shown; i++)
+		json_array_append_new(items, vg_video_to_json(res, i));
+	json_t *out = vg_json_own(
+	    r->a,
+	    json_pack("{s:o, s:o}", "items", items, "next_cursor",
+	              n > (int)limit ? json_string(vg_db_get(res, shown - 1, "id")) : json_null()));
+	vg_resp_json(w, 200, out);
+	return VG_OK;
+}
+
+int h_videos_get(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	json_t *v = load_video(r, r->params[0], err);
+
+	if (!v)
+		return err->rc;
+	vg_resp_json(w, 200, v);
+	return VG_OK;
+}
+
+/* Locks the caller's video row for a state change; NULL with 404 when not theirs. */
+static PGresult *lock_video(struct vg_req *r, const char *id, struct vg_err *err)
+{
+	PGresult *res;
+
+	if (!vg_str_is_uuid(id)) {
+		not_found(err);
+		return NULL;
+	}
+	res = vg_db_q(r->db, r->a, err,
+	              "SELECT status, job_id, content_path, thumbnail_path FROM videos WHERE id = "
+	              "$1 AND user_id = $2 FOR UPDATE",
+	              id, r->who.user_id);
+	if (res && PQntuples(res) != 1) {
+		not_found(err);
+		return NULL;
+	}
+	return res;
+}
+
+/* Cancels the job and the video when still queued or running (inside a transaction). */
+static int cancel_locked(struct vg_req *r, const char *id, PGresult *row, struct vg_err *err)
+{
+	const char *job_id = vg_db_get(row, 0, "job_id");
+	int rc;
+
+	if (job_id && (rc = vg_queue_cancel(r->db, r->a, job_id, err)) != VG_OK &&
+	    rc != VG_ECONFLICT)
+		return rc;
+	vg_err_clear(err);
+	if (!vg_db_q(r->db, r->a, err,
+	             "UPDATE videos SET status = 'cancelled', finished_at = now(), error = "
+	             "jsonb_build_object('code', 'cancelled', 'message', 'cancelled by the user', "
+	             "'retryable', false) WHERE id = $1 AND status IN ('queued', 'running')",
+	             id))
+		return err->rc;
+	return VG_OK;
+}
+
+int h_videos_cancel(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	const char *id = r->params[0];
+	PGresult *row;
+	int rc;
+
+	if ((rc = vg_db_begin(r->db, r->a, err)) != VG_OK)
+		return rc;
+	if (!(row = lock_video(r, id, err))) {
+		vg_db_rollback(r->db);
+		return err->rc;
+	}
+	const char *status = vg_db_get(row, 0, "status");
+	if (strcmp(status, "queued") != 0 && strcmp(status, "running") != 0) {
+		vg_db_rollback(r->db);
+		return vg_err_set(err, VG_ECONFLICT, "already_finished",
+		                  "the video has already finished (status %s): nothing to cancel",
+		                  status);
+	}
+	if ((rc = cancel_locked(r, id, row, err)) != VG_OK) {
+		vg_db_rollback(r->db);
+		return rc;
+	}
+	if ((rc = vg_db_commit(r->db, r->a, err)) != VG_OK)
+		return rc;
+	json_t *v = load_video(r, id, err);
+	if (!v)
+		return err->rc;
+	vg_resp_json(w, 202, v);
+	return VG_OK;
+}
+
+static void unlink_stored(struct vg_req *r, const char *relpath)
+{
+	if (!relpath || strstr(relpath, ".."))
+		return;
+	const char *path = vg_arena_printf(r->a, "%s/%s", r->conf->storage_dir, relpath);
+	if (unlink(path) != 0)
+		log_warn("cannot remove %s (veogen-cleanup will)", path);
+}
+
+int h_videos_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	const char *id = r->params[0];
+	PGresult *row;
+	int rc;
+
+	if ((rc = vg_db_begin(r->db, r->a, err)) != VG_OK)
+		return rc;
+	if (!(row = lock_video(r, id, err)) || (rc = cancel_locked(r, id, row, err)) != VG_OK ||
+	    !vg_db_q(r->db, r->a, err, "DELETE FROM videos WHERE id = $1", id)) {
+		vg_db_rollback(r->db);
+		return err->rc;
+	}
+	if ((rc = vg_db_commit(r->db, r->a, err)) != VG_OK)
+		return rc;
+	/* files after the commit: a crash leaves an orphan file, never a row without one */
+	unlink_stored(r, vg_db_get(row, 0, "content_path"));
+	unlink_stored(r, vg_db_get(row, 0, "thumbnail_path"));
+	vg_resp_status(w, 204);
+	return VG_OK;
+}
+
+static int deliver(struct vg_req *r, struct vg_resp *w, const char *column, const char *mime,
+                   struct vg_err *err)
+{
+	const char *id = r->params[0];
+	PGresult *res;
+
+	if (!vg_str_is_uuid(id))
+		return not_found(err);
+	res =
+	    vg_db_exec(r->db, r->a,
+	               strcmp(column, "content_path") == 0
+	                   ? "SELECT status, content_path AS path FROM videos WHERE id = $1 AND "
+	                     "user_id = $2"
+	                   : "SELECT status, thumbnail_path AS path FROM videos WHERE id = $1 AND "
+	                     "user_id = $2",
+	               2, VG_DB_P(id, r->who.user_id), err);
+	if (!res)
+		return err->rc;
+	if (PQntuples(res) != 1)
+		return not_found(err);
+	const char *status = vg_db_get(res, 0, "status");
+	const char *path = vg_db_get(res, 0, "path");
+	if (strcmp(status, "succeeded") != 0 || !path)
+		return vg_err_set(err, VG_ECONFLICT, "not_ready",
+		                  "the video is not ready (status %s): wait until its status is "
+		                  "succeeded",
+		                  status);
+	return vg_resp_file(w, r, path, mime, err);
+}
+
+int h_videos_content(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	return deliver(r, w, "content_path", "video/mp4", err);
+}
+
+int h_videos_thumbnail(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	return deliver(r, w, "thumbnail_path", "image/jpeg", err);
+}

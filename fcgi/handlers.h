@@ -1,1 +1,35 @@
-/* placeholder: being written */
+/* Every HTTP handler, one file per resource (h_<resource>.c).  Signature: vg_handler_fn.
+ * Path captures are in r->params[0..] in the order of the {…} segments of the pattern. */
+#ifndef VG_HANDLERS_H
+#define VG_HANDLERS_H
+
+#include "fcgi_http.h"
+
+/* h_health.c */
+int h_healthz(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_readyz(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_openapi.c */
+int h_openapi(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_styles.c */
+int h_styles_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_auth.c */
+int h_auth_register(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_auth_login(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_auth_refresh(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_auth_logout(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_me.c */
+int h_me_get(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_apikeys.c */
+int h_apikeys_create(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_apikeys_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_apikeys_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_videos.c */
+int h_videos_create(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_videos_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_videos_get(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_videos_cancel(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_videos_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_videos_content(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_videos_thumbnail(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+
+#endif

@@ -161,3 +161,13 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_user ON audit_log (user_id, id DESC);
 CREATE INDEX audit_log_action ON audit_log (action, id DESC);
+
+-- Runners report here every few seconds, so /readyz can tell whether anyone will run jobs.
+CREATE TABLE runners (
+    name        text PRIMARY KEY,
+    pid         integer NOT NULL,
+    workers     integer NOT NULL,
+    version     text NOT NULL,
+    started_at  timestamptz NOT NULL DEFAULT now(),
+    seen_at     timestamptz NOT NULL DEFAULT now()
+);

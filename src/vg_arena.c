@@ -8,7 +8,7 @@
 
 #include "vg_arena.h"
 
-#define ALIGN 16
+#define ALIGN          16
 #define LARGE_FRACTION 4 /* allocations over block/4 get their own block */
 
 struct block {

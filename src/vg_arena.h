@@ -19,7 +19,8 @@ void *vg_arena_alloc(struct vg_arena *a, size_t n);
 void *vg_arena_zalloc(struct vg_arena *a, size_t n);
 char *vg_arena_strdup(struct vg_arena *a, const char *s);
 char *vg_arena_strndup(struct vg_arena *a, const char *s, size_t n);
-char *vg_arena_printf(struct vg_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *vg_arena_printf(struct vg_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 char *vg_arena_vprintf(struct vg_arena *a, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 

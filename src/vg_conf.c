@@ -28,10 +28,22 @@ struct ckey {
 	const char *choices; /* "a|b|c" for enumerated strings */
 };
 
-#define S(k, f, r, d) {k, CT_STR, offsetof(struct vg_conf, f), r, d, 0, 0, NULL}
-#define E(k, f, r, d, ch) {k, CT_STR, offsetof(struct vg_conf, f), r, d, 0, 0, ch}
-#define I(k, f, r, d, lo, hi) {k, CT_INT, offsetof(struct vg_conf, f), r, #d, lo, hi, NULL}
-#define B(k, f, r, d) {k, CT_BOOL, offsetof(struct vg_conf, f), r, d, 0, 0, NULL}
+#define S(k, f, r, d)                                                                              \
+	{                                                                                          \
+		k, CT_STR, offsetof(struct vg_conf, f), r, d, 0, 0, NULL                           \
+	}
+#define E(k, f, r, d, ch)                                                                          \
+	{                                                                                          \
+		k, CT_STR, offsetof(struct vg_conf, f), r, d, 0, 0, ch                             \
+	}
+#define I(k, f, r, d, lo, hi)                                                                      \
+	{                                                                                          \
+		k, CT_INT, offsetof(struct vg_conf, f), r, #d, lo, hi, NULL                        \
+	}
+#define B(k, f, r, d)                                                                              \
+	{                                                                                          \
+		k, CT_BOOL, offsetof(struct vg_conf, f), r, d, 0, 0, NULL                          \
+	}
 
 static const struct ckey keys[] = {
     E("log.target", log_target, C_RELOAD, "stderr", "stderr|syslog"),
@@ -84,7 +96,7 @@ static const struct ckey keys[] = {
     I("ffmpeg.timeout_s", ffmpeg_timeout_s, C_RELOAD, 600, 5, 86400),
 };
 
-#define NKEYS (sizeof keys / sizeof keys[0])
+#define NKEYS          (sizeof keys / sizeof keys[0])
 #define FIELD(c, k, T) ((T *)((char *)(c) + (k)->off))
 
 static void set_default(struct vg_conf *c, const struct ckey *k)
@@ -183,7 +195,7 @@ static const char *type_name(int t)
 }
 
 static int apply(struct vg_conf *c, config_setting_t *s, const struct ckey *k, const char *file,
-		 struct vg_err *err)
+                 struct vg_err *err)
 {
 	int t = config_setting_type(s);
 	int line = config_setting_source_line(s);
@@ -192,13 +204,13 @@ static int apply(struct vg_conf *c, config_setting_t *s, const struct ckey *k, c
 	case CT_STR: {
 		if (t != CONFIG_TYPE_STRING)
 			return vg_err_set(err, VG_EINVAL, "config_invalid",
-					  "%s:%d: %s must be a string in quotes, not %s", file, line,
-					  k->key, type_name(t));
+			                  "%s:%d: %s must be a string in quotes, not %s", file,
+			                  line, k->key, type_name(t));
 		const char *v = config_setting_get_string(s);
 		if (k->choices && !choice_ok(k->choices, v))
 			return vg_err_set(err, VG_EINVAL, "config_invalid",
-					  "%s:%d: %s is \"%s\"; use one of %s", file, line, k->key, v,
-					  k->choices);
+			                  "%s:%d: %s is \"%s\"; use one of %s", file, line, k->key,
+			                  v, k->choices);
 		free(*FIELD(c, k, char *));
 		*FIELD(c, k, char *) = vg_xstrdup(v);
 		return VG_OK;
@@ -206,22 +218,22 @@ static int apply(struct vg_conf *c, config_setting_t *s, const struct ckey *k, c
 	case CT_INT: {
 		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
 			return vg_err_set(err, VG_EINVAL, "config_invalid",
-					  "%s:%d: %s must be an integer, not %s", file, line, k->key,
-					  type_name(t));
+			                  "%s:%d: %s must be an integer, not %s", file, line,
+			                  k->key, type_name(t));
 		/* int64 read: libconfig 1.5 silently turns out-of-range ints into 0 */
 		long long v = config_setting_get_int64(s);
 		if (v < k->min || v > k->max)
 			return vg_err_set(err, VG_EINVAL, "config_invalid",
-					  "%s:%d: %s is %lld; it must be between %lld and %lld", file,
-					  line, k->key, v, k->min, k->max);
+			                  "%s:%d: %s is %lld; it must be between %lld and %lld",
+			                  file, line, k->key, v, k->min, k->max);
 		*FIELD(c, k, int) = (int)v;
 		return VG_OK;
 	}
 	case CT_BOOL:
 		if (t != CONFIG_TYPE_BOOL)
 			return vg_err_set(err, VG_EINVAL, "config_invalid",
-					  "%s:%d: %s must be true or false, not %s", file, line, k->key,
-					  type_name(t));
+			                  "%s:%d: %s must be true or false, not %s", file, line,
+			                  k->key, type_name(t));
 		*FIELD(c, k, bool) = config_setting_get_bool(s) != 0;
 		return VG_OK;
 	}
@@ -229,7 +241,7 @@ static int apply(struct vg_conf *c, config_setting_t *s, const struct ckey *k, c
 }
 
 static int walk(struct vg_conf *c, config_setting_t *group, const char *prefix, const char *file,
-		struct vg_err *err)
+                struct vg_err *err)
 {
 	int n = config_setting_length(group);
 
@@ -239,7 +251,8 @@ static int walk(struct vg_conf *c, config_setting_t *group, const char *prefix, 
 		char path[256];
 		int rc;
 
-		snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", name ? name : "?");
+		snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "",
+		         name ? name : "?");
 		if (config_setting_type(s) == CONFIG_TYPE_GROUP && is_group_prefix(path)) {
 			if ((rc = walk(c, s, path, file, err)) != VG_OK)
 				return rc;
@@ -248,9 +261,9 @@ static int walk(struct vg_conf *c, config_setting_t *group, const char *prefix, 
 		const struct ckey *k = find_key(path);
 		if (!k)
 			return vg_err_set(err, VG_EINVAL, "config_unknown_key",
-					  "%s:%d: unknown key %s: check its spelling against the "
-					  "sample veogen.conf",
-					  file, config_setting_source_line(s), path);
+			                  "%s:%d: unknown key %s: check its spelling against the "
+			                  "sample veogen.conf",
+			                  file, config_setting_source_line(s), path);
 		if ((rc = apply(c, s, k, file, err)) != VG_OK)
 			return rc;
 	}
@@ -260,34 +273,38 @@ static int walk(struct vg_conf *c, config_setting_t *group, const char *prefix, 
 static int cross_check(struct vg_conf *c, const char *file, struct vg_err *err)
 {
 	if (c->runner_heartbeat_s * 2 > c->runner_lease_s)
-		return vg_err_set(err, VG_EINVAL, "config_invalid",
-				  "%s: runner.heartbeat_s (%d) must be at most half of runner.lease_s "
-				  "(%d), so one missed heartbeat does not lose the lease",
-				  file, c->runner_heartbeat_s, c->runner_lease_s);
+		return vg_err_set(
+		    err, VG_EINVAL, "config_invalid",
+		    "%s: runner.heartbeat_s (%d) must be at most half of runner.lease_s "
+		    "(%d), so one missed heartbeat does not lose the lease",
+		    file, c->runner_heartbeat_s, c->runner_lease_s);
 	if (c->runner_backoff_base_ms > c->runner_backoff_max_ms)
-		return vg_err_set(err, VG_EINVAL, "config_invalid",
-				  "%s: runner.backoff_base_ms must not exceed runner.backoff_max_ms",
-				  file);
+		return vg_err_set(
+		    err, VG_EINVAL, "config_invalid",
+		    "%s: runner.backoff_base_ms must not exceed runner.backoff_max_ms", file);
 	if (strcmp(c->providers_default, "local") == 0 && !c->providers_local_enabled)
-		return vg_err_set(err, VG_EINVAL, "config_invalid",
-				  "%s: providers.default is \"local\" but providers.local.enabled is "
-				  "false: enable it or choose another default",
-				  file);
+		return vg_err_set(
+		    err, VG_EINVAL, "config_invalid",
+		    "%s: providers.default is \"local\" but providers.local.enabled is "
+		    "false: enable it or choose another default",
+		    file);
 	if (strcmp(c->providers_default, "local") != 0)
-		return vg_err_set(err, VG_EINVAL, "config_invalid",
-				  "%s: providers.default \"%s\" is not available in this build; use "
-				  "\"local\"",
-				  file, c->providers_default);
+		return vg_err_set(
+		    err, VG_EINVAL, "config_invalid",
+		    "%s: providers.default \"%s\" is not available in this build; use "
+		    "\"local\"",
+		    file, c->providers_default);
 	unsigned long mode = strtoul(c->fcgi_socket_mode, NULL, 8);
 	if (strspn(c->fcgi_socket_mode, "01234567") != strlen(c->fcgi_socket_mode) ||
 	    !*c->fcgi_socket_mode || mode > 0777)
-		return vg_err_set(err, VG_EINVAL, "config_invalid",
-				  "%s: fcgi.socket_mode \"%s\" must be an octal mode such as \"0660\"",
-				  file, c->fcgi_socket_mode);
+		return vg_err_set(
+		    err, VG_EINVAL, "config_invalid",
+		    "%s: fcgi.socket_mode \"%s\" must be an octal mode such as \"0660\"", file,
+		    c->fcgi_socket_mode);
 	if (c->storage_dir[0] != '/')
 		return vg_err_set(err, VG_EINVAL, "config_invalid",
-				  "%s: storage.dir \"%s\" must be an absolute path", file,
-				  c->storage_dir);
+		                  "%s: storage.dir \"%s\" must be an absolute path", file,
+		                  c->storage_dir);
 	return VG_OK;
 }
 
@@ -318,12 +335,12 @@ int vg_conf_parse(struct vg_conf *c, const char *path, struct vg_err *err)
 	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
 		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
 			rc = vg_err_set(err, VG_EINVAL, "config_unreadable",
-					"cannot read config file %s: %s", path,
-					errno ? strerror(errno) : "file I/O error");
+			                "cannot read config file %s: %s", path,
+			                errno ? strerror(errno) : "file I/O error");
 		else
 			rc = vg_err_set(err, VG_EINVAL, "config_syntax", "%s:%d: %s",
-					config_error_file(&cfg) ? config_error_file(&cfg) : path,
-					config_error_line(&cfg), config_error_text(&cfg));
+			                config_error_file(&cfg) ? config_error_file(&cfg) : path,
+			                config_error_line(&cfg), config_error_text(&cfg));
 		config_destroy(&cfg);
 		vg_conf_free(c);
 		return rc;
@@ -342,7 +359,7 @@ int vg_conf_parse(struct vg_conf *c, const char *path, struct vg_err *err)
 }
 
 static int read_key_file(const char *path, const char *what, unsigned char **out, int *len,
-			 struct vg_err *err)
+                         struct vg_err *err)
 {
 	FILE *f;
 	struct stat st;
@@ -351,15 +368,15 @@ static int read_key_file(const char *path, const char *what, unsigned char **out
 
 	if (!path || !*path)
 		return vg_err_set(err, VG_EINVAL, "config_invalid",
-				  "%s is not set: name the file that holds it", what);
+		                  "%s is not set: name the file that holds it", what);
 	f = fopen(path, "rb");
 	if (!f)
 		return vg_err_set(err, VG_EINVAL, "config_invalid", "cannot open %s %s: %s", what,
-				  path, strerror(errno));
+		                  path, strerror(errno));
 	if (fstat(fileno(f), &st) != 0 || st.st_size <= 0 || st.st_size > 65536) {
 		fclose(f);
 		return vg_err_set(err, VG_EINVAL, "config_invalid",
-				  "%s %s must be a non-empty file of at most 64 KiB", what, path);
+		                  "%s %s must be a non-empty file of at most 64 KiB", what, path);
 	}
 	p = vg_xmalloc((size_t)st.st_size + 1);
 	n = fread(p, 1, (size_t)st.st_size, f);
@@ -381,13 +398,13 @@ int vg_conf_load(struct vg_conf *c, const char *path, struct vg_err *err)
 		return rc;
 	if (strcmp(c->auth_jwt_alg, "HS256") == 0) {
 		rc = read_key_file(c->auth_jwt_secret_file, "auth.jwt_secret_file",
-				   &c->jwt_sign_key, &c->jwt_sign_key_len, err);
+		                   &c->jwt_sign_key, &c->jwt_sign_key_len, err);
 		if (rc == VG_OK && c->jwt_sign_key_len < 32)
-			rc = vg_err_set(err, VG_EINVAL, "config_invalid",
-					"the HS256 secret in %s is %d bytes; use at least 32 random "
-					"bytes (e.g. openssl rand -hex 32 > %s)",
-					c->auth_jwt_secret_file, c->jwt_sign_key_len,
-					c->auth_jwt_secret_file);
+			rc = vg_err_set(
+			    err, VG_EINVAL, "config_invalid",
+			    "the HS256 secret in %s is %d bytes; use at least 32 random "
+			    "bytes (e.g. openssl rand -hex 32 > %s)",
+			    c->auth_jwt_secret_file, c->jwt_sign_key_len, c->auth_jwt_secret_file);
 		if (rc == VG_OK) {
 			c->jwt_verify_key = vg_xmalloc((size_t)c->jwt_sign_key_len + 1);
 			memcpy(c->jwt_verify_key, c->jwt_sign_key, (size_t)c->jwt_sign_key_len + 1);
@@ -395,10 +412,10 @@ int vg_conf_load(struct vg_conf *c, const char *path, struct vg_err *err)
 		}
 	} else {
 		rc = read_key_file(c->auth_jwt_private_key_file, "auth.jwt_private_key_file",
-				   &c->jwt_sign_key, &c->jwt_sign_key_len, err);
+		                   &c->jwt_sign_key, &c->jwt_sign_key_len, err);
 		if (rc == VG_OK)
 			rc = read_key_file(c->auth_jwt_public_key_file, "auth.jwt_public_key_file",
-					   &c->jwt_verify_key, &c->jwt_verify_key_len, err);
+			                   &c->jwt_verify_key, &c->jwt_verify_key_len, err);
 	}
 	if (rc != VG_OK)
 		vg_conf_free(c);
@@ -438,7 +455,8 @@ void vg_conf_dump(const struct vg_conf *c, void *fp)
 			fprintf(fp, "%s = %d;\n", k->key, *FIELD(c, k, const int));
 			break;
 		case CT_BOOL:
-			fprintf(fp, "%s = %s;\n", k->key, *FIELD(c, k, const bool) ? "true" : "false");
+			fprintf(fp, "%s = %s;\n", k->key,
+			        *FIELD(c, k, const bool) ? "true" : "false");
 			break;
 		}
 	}

@@ -72,7 +72,7 @@ int vg_err_field(struct vg_err *err, const char *field, const char *fmt, ...)
 		err->rc = VG_EINVAL;
 		snprintf(err->code, sizeof err->code, "%s", "validation_failed");
 		snprintf(err->msg, sizeof err->msg, "%s",
-			 "some fields are invalid: see errors for each field and what to change");
+		         "some fields are invalid: see errors for each field and what to change");
 	}
 	if (err->nfields < VG_ERR_MAX_FIELDS) {
 		struct vg_field_err *f = &err->fields[err->nfields++];

@@ -34,8 +34,8 @@ struct vg_field_err {
 /* Caller-provided error record, like PostgreSQL's soft-error context. */
 struct vg_err {
 	int rc;
-	char code[48];  /* machine code: "not_found", "provider_timeout" … */
-	char msg[512];  /* safe to show to the user; says what to fix */
+	char code[48];   /* machine code: "not_found", "provider_timeout" … */
+	char msg[512];   /* safe to show to the user; says what to fix */
 	int retry_after; /* seconds, for 429/503; 0 = not set */
 	int nfields;
 	struct vg_field_err fields[VG_ERR_MAX_FIELDS];

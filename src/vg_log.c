@@ -75,7 +75,8 @@ static size_t quote(char *out, size_t size, const char *msg)
 	return o;
 }
 
-static void vlog(enum vg_log_level level, int with_errno, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void vlog(enum vg_log_level level, int with_errno,
+                                                       const char *fmt, va_list ap)
 {
 	char msg[2048], q[2048 + 64], ids[160] = "";
 	int saved = errno;
@@ -91,7 +92,7 @@ static void vlog(enum vg_log_level level, int with_errno, const char *fmt, va_li
 	quote(q, sizeof q, msg);
 	if (log_req[0] || log_job[0])
 		snprintf(ids, sizeof ids, "%s%s%s%s", log_req[0] ? " req=" : "", log_req,
-			 log_job[0] ? " job=" : "", log_job);
+		         log_job[0] ? " job=" : "", log_job);
 	if (log_target == VG_LOG_SYSLOG) {
 		syslog(syslog_prio[level], "level=%s%s msg=\"%s\"", level_names[level], ids, q);
 	} else {
@@ -103,7 +104,7 @@ static void vlog(enum vg_log_level level, int with_errno, const char *fmt, va_li
 		gmtime_r(&ts.tv_sec, &tm);
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
 		fprintf(stderr, "ts=%s.%03ldZ level=%s prog=%s pid=%d%s msg=\"%s\"\n", when,
-			ts.tv_nsec / 1000000, level_names[level], log_prog, (int)getpid(), ids, q);
+		        ts.tv_nsec / 1000000, level_names[level], log_prog, (int)getpid(), ids, q);
 	}
 	errno = saved;
 }

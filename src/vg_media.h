@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "vg_arena.h"
 #include "vg_err.h"
 
 struct vg_probe {
@@ -16,13 +17,17 @@ struct vg_probe {
 
 /* Runs ffprobe -of json on path and fills *p. */
 int vg_media_probe(const char *ffprobe, const char *path, int timeout_s, struct vg_probe *p,
-		   struct vg_err *err);
+                   struct vg_err *err);
 /* One JPEG frame at time at_s (clamped into the clip), scaled to width (height keeps
  * the aspect), written atomically to out_path. */
 int vg_media_thumbnail(const char *ffmpeg, const char *video, double at_s, int width,
-		       const char *out_path, int timeout_s, struct vg_err *err);
+                       const char *out_path, int timeout_s, struct vg_err *err);
 /* The exact last frame of a clip as PNG (continuity between scenes). */
 int vg_media_last_frame(const char *ffmpeg, const char *video, const char *out_path, int timeout_s,
-			struct vg_err *err);
+                        struct vg_err *err);
+
+/* path as ffmpeg should see it on its command line: absolute paths as they are, others
+ * behind "file:" so that "a:b.mp4" is not a protocol and "-x.mp4" not an option. */
+char *vg_media_url(struct vg_arena *a, const char *path);
 
 #endif

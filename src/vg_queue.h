@@ -19,8 +19,8 @@ struct vg_job {
 	char *id;
 	char *kind;
 	char *step;
-	int attempt;      /* claims so far: the fencing token */
-	int retries;      /* failed tries so far */
+	int attempt; /* claims so far: the fencing token */
+	int retries; /* failed tries so far */
 	int max_attempts;
 	json_t *payload;    /* borrowed from the arena */
 	json_t *state_data; /* borrowed from the arena; steps keep their results here */
@@ -30,48 +30,65 @@ struct vg_job {
 /* Inserts a queued job (inside the caller's transaction if one is open) and NOTIFYs.
  * payload is serialised; returns the new id in arena memory via *id_out. */
 int vg_queue_enqueue(struct vg_db *db, struct vg_arena *a, const char *kind, const json_t *payload,
-		     int priority, int max_attempts, char **id_out, struct vg_err *err);
+                     int priority, int max_attempts, char **id_out, struct vg_err *err);
+
+/* Like vg_queue_enqueue, but the job waits ("blocked") until every job in deps[0..ndeps)
+ * has succeeded; queued at once when they all already have.  The completing transaction of
+ * the last dependency unblocks it (vg_queue_complete).  VG_ENOTFOUND when a dependency does
+ * not exist.  Runs in the caller's transaction when one is open, else in its own. */
+int vg_queue_enqueue_after(struct vg_db *db, struct vg_arena *a, const char *kind,
+                           const json_t *payload, int priority, int max_attempts,
+                           const char *const *deps, int ndeps, char **id_out, struct vg_err *err);
 
 /* Claims up to n due jobs for owner with a lease; fills jobs[0..*count). Commits. */
 int vg_queue_claim(struct vg_db *db, struct vg_arena *a, const char *owner, int lease_s, int n,
-		   struct vg_job *jobs, int *count, struct vg_err *err);
+                   struct vg_job *jobs, int *count, struct vg_err *err);
 
 /* Extends the lease.  Returns VG_OK, or VG_ECANCELLED when the job is no longer ours to run
- * (cancelled, rescued, or finished elsewhere): the caller stops at once. */
-int vg_queue_heartbeat(struct vg_db *db, struct vg_arena *a, const struct vg_job *job,
-		       int lease_s, struct vg_err *err);
+ * (cancelled, rescued, or finished elsewhere): the caller stops at once.  Every fenced call
+ * that returns VG_ECANCELLED sets err->code to VG_QUEUE_CANCELLED when the job was
+ * cancelled (the caller cleans up what the job made) or VG_QUEUE_LOST when another worker
+ * owns it now or it ended otherwise (the caller only drops its own temporary work). */
+#define VG_QUEUE_CANCELLED "cancelled"
+#define VG_QUEUE_LOST      "lease_lost"
+int vg_queue_heartbeat(struct vg_db *db, struct vg_arena *a, const struct vg_job *job, int lease_s,
+                       struct vg_err *err);
 
 /* Records that the current step finished: step := next_step, state_data := job->state_data,
  * lease renewed, job stays running with us.  VG_ECANCELLED when we lost it. */
 int vg_queue_advance(struct vg_db *db, struct vg_arena *a, struct vg_job *job,
-		     const char *next_step, int lease_s, struct vg_err *err);
+                     const char *next_step, int lease_s, struct vg_err *err);
 
 /* Re-queues the job to run its (possibly new) step after delay_ms, releasing the lease
  * (for polling a remote operation without holding a worker). */
 int vg_queue_defer(struct vg_db *db, struct vg_arena *a, struct vg_job *job, const char *next_step,
-		   long delay_ms, struct vg_err *err);
+                   long delay_ms, struct vg_err *err);
 
-/* running → succeeded. */
+/* running → succeeded, and blocked jobs whose every dependency has now succeeded →
+ * queued.  Runs in the caller's transaction when one is open (so a step can commit its own
+ * rows and the completion together), else in its own. */
 int vg_queue_complete(struct vg_db *db, struct vg_arena *a, const struct vg_job *job,
-		      struct vg_err *err);
+                      struct vg_err *err);
 
 /* A failed step: when retryable and retries+1 < max_attempts, re-queue after
  * backoff; otherwise running → failed with error {code,message}.  *final_out says which. */
 int vg_queue_fail(struct vg_db *db, struct vg_arena *a, const struct vg_job *job, const char *code,
-		  const char *message, bool retryable, long backoff_ms, bool *final_out,
-		  struct vg_err *err);
+                  const char *message, bool retryable, long backoff_ms, bool *final_out,
+                  struct vg_err *err);
 
-/* queued|blocked|running → cancelled.  Returns VG_OK, or VG_ECONFLICT when already
- * finished. */
+/* queued|blocked|running → cancelled.  Returns VG_OK, VG_ENOTFOUND for an unknown id, or
+ * VG_ECONFLICT when already finished (succeeded, failed or cancelled).  A worker running it
+ * notices at its next heartbeat or step boundary. */
 int vg_queue_cancel(struct vg_db *db, struct vg_arena *a, const char *job_id, struct vg_err *err);
 
 /* Expired leases → queued again (counted as a failed try); returns how many in *n. Jobs that
  * have used up their tries fail with code "lease_expired". */
 int vg_queue_rescue_expired(struct vg_db *db, struct vg_arena *a, int *n, struct vg_err *err);
 /* At start-up: jobs locked by owners starting with prefix (our own previous life) go back
- * to queued at once. */
+ * to queued at once.  This too counts as a failed try (code "worker_restarted"), so a job
+ * that kills its runner cannot loop for ever. */
 int vg_queue_rescue_owner(struct vg_db *db, struct vg_arena *a, const char *owner_prefix, int *n,
-			  struct vg_err *err);
+                          struct vg_err *err);
 
 /* Exponential backoff with full jitter: random in [base*2^retries/2, base*2^retries],
  * capped at max.  rnd is a uniform random 0..1 (injectable for tests). */

@@ -1,2 +1,581 @@
+/* video.generate: payload {"video_id": "..."}; steps
+ *   start    → the video runs (status running, stage submitting, attempts);
+ *   generate → the local preview provider renders into a temp file next to the final path
+ *              (stage generating, progress 0–90, the lease heartbeated while it renders);
+ *   finalize → probe, thumbnail, sha256, rename into place, then one transaction marks the
+ *              video succeeded and completes the job.
+ * The final file name is deterministic, so a step re-run after a crash rewrites the same
+ * file: one output per video.  Every video UPDATE is guarded by the expected status and by
+ * the video still belonging to this job. */
 #include "config.h"
-/* placeholder */
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner.h"
+#include "vg_local.h"
+#include "vg_log.h"
+#include "vg_media.h"
+#include "vg_storage.h"
+#include "vg_str.h"
+#include "vg_style.h"
+
+#define THUMB_WIDTH 480
+/* How far the container duration may be from the requested one. */
+#define DURATION_SLACK_S 0.5
+
+/* The guard every update of the video carries: $1 video id, $2 job id. */
+#define VIDEO_OURS "id = $1 AND (job_id IS NULL OR job_id = $2::uuid)"
+
+struct video {
+	const char *id;
+	const char *status;
+	const char *prompt;
+	const char *style;
+	const char *provider;
+	const char *image_rel; /* files.storage_path of the first frame, or NULL */
+	int duration_s;
+	int width, height;
+	bool has_seed;
+	uint32_t seed;
+};
+
+static const char *payload_video_id(const struct vg_job *job, struct vg_err *err)
+{
+	const char *id = json_string_value(json_object_get(job->payload, "video_id"));
+
+	if (!id || !vg_str_is_uuid(id)) {
+		vg_err_set(
+		    err, VG_EINVAL, "bad_payload",
+		    "the job's payload has no valid video_id (want {\"video_id\": \"<uuid>\"})");
+		return NULL;
+	}
+	return id;
+}
+
+/* The video no longer takes our updates: say why, cancelling the job if the video was. */
+static int not_running(struct runner_worker *w, struct vg_arena *a, const struct vg_job *job,
+                       const char *id, struct vg_err *err)
+{
+	PGresult *r = vg_db_q(w->db, a, err, "SELECT status, job_id FROM videos WHERE id = $1", id);
+	const char *status, *owner;
+
+	if (!r)
+		return err->rc;
+	if (PQntuples(r) == 0)
+		return vg_err_set(err, VG_ENOTFOUND, NULL, "video %s no longer exists", id);
+	status = vg_db_get(r, 0, "status");
+	owner = vg_db_get(r, 0, "job_id");
+	if (owner && !vg_str_eq(owner, job->id))
+		return vg_err_set(err, VG_EINVAL, "superseded",
+		                  "video %s is now rendered by job %s", id, owner);
+	if (vg_str_eq(status, "cancelled")) {
+		struct vg_err cerr;
+
+		vg_err_clear(&cerr);
+		if (vg_queue_cancel(w->db, a, job->id, &cerr) != VG_OK && cerr.rc != VG_ECONFLICT)
+			log_warnx("cannot cancel the job of cancelled video %s: %s", id, cerr.msg);
+		return vg_err_set(err, VG_ECANCELLED, VG_QUEUE_CANCELLED, "video %s was cancelled",
+		                  id);
+	}
+	return vg_err_set(err, VG_EINVAL, "unexpected_status",
+	                  "video %s is %s; only a running video can be rendered", id,
+	                  status ? status : "in no state");
+}
+
+static int load_video(struct runner_worker *w, struct vg_arena *a, const struct vg_job *job,
+                      struct video *v, struct vg_err *err)
+{
+	PGresult *r;
+	const char *seed;
+	uint64_t s;
+
+	memset(v, 0, sizeof *v);
+	v->id = payload_video_id(job, err);
+	if (!v->id)
+		return err->rc;
+	r = vg_db_q(w->db, a, err,
+	            "SELECT v.status, v.prompt, v.style, v.duration_seconds, v.aspect_ratio, "
+	            "v.resolution, v.seed, v.provider, f.storage_path AS image_path "
+	            "FROM videos v LEFT JOIN files f ON f.id = v.image_id WHERE v.id = $1",
+	            v->id);
+	if (!r)
+		return err->rc;
+	if (PQntuples(r) == 0)
+		return vg_err_set(err, VG_ENOTFOUND, NULL, "video %s no longer exists", v->id);
+	v->status = vg_db_get(r, 0, "status");
+	v->prompt = vg_db_get(r, 0, "prompt");
+	v->style = vg_db_get(r, 0, "style");
+	v->provider = vg_db_get(r, 0, "provider");
+	v->image_rel = vg_db_get(r, 0, "image_path");
+	v->duration_s = (int)vg_db_get_ll(r, 0, "duration_seconds", 0);
+	seed = vg_db_get(r, 0, "seed");
+	if (seed && vg_str_u64(seed, UINT32_MAX, &s)) {
+		v->has_seed = true;
+		v->seed = (uint32_t)s;
+	}
+	if (!vg_local_dimensions(vg_db_get(r, 0, "aspect_ratio"), vg_db_get(r, 0, "resolution"),
+	                         &v->width, &v->height))
+		return vg_err_set(
+		    err, VG_EINVAL, "bad_video",
+		    "video %s asks for aspect ratio %s at %s, which cannot be rendered", v->id,
+		    vg_db_get(r, 0, "aspect_ratio"), vg_db_get(r, 0, "resolution"));
+	if (v->duration_s <= 0)
+		return vg_err_set(err, VG_EINVAL, "bad_video", "video %s has no duration", v->id);
+	return VG_OK;
+}
+
+/* status stays running; the stage (and try count) moves on. */
+static int set_stage(struct runner_worker *w, struct vg_arena *a, const struct vg_job *job,
+                     const struct video *v, const char *stage, int min_progress, struct vg_err *err)
+{
+	char tries[16], prog[16];
+	PGresult *r;
+
+	snprintf(tries, sizeof tries, "%d", job->retries + 1);
+	snprintf(prog, sizeof prog, "%d", min_progress);
+	r = vg_db_q(
+	    w->db, a, err,
+	    "UPDATE videos SET stage = $3, attempts = greatest(attempts, $4::int), progress = "
+	    "greatest(progress, $5::int) WHERE " VIDEO_OURS " AND status = 'running' "
+	    "RETURNING id",
+	    v->id, job->id, stage, tries, prog);
+	if (!r)
+		return err->rc;
+	return PQntuples(r) == 1 ? VG_OK : not_running(w, a, job, v->id, err);
+}
+
+/* Temp files of earlier, killed tries ("<final>.tmp.*", see vg_storage_tmp_path). */
+static void remove_temps(const char *final)
+{
+	const char *slash = strrchr(final, '/');
+	char dir[PATH_MAX], prefix[256];
+	struct dirent *e;
+	size_t plen;
+	DIR *d;
+
+	if (!slash || (size_t)(slash - final) >= sizeof dir)
+		return;
+	memcpy(dir, final, (size_t)(slash - final));
+	dir[slash - final] = '\0';
+	snprintf(prefix, sizeof prefix, "%s.tmp.", slash + 1);
+	plen = strlen(prefix);
+	d = opendir(dir[0] ? dir : "/");
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, prefix, plen) == 0) {
+			if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+				log_info("removed the temporary file %s/%s of an earlier try", dir,
+				         e->d_name);
+			else if (errno != ENOENT)
+				log_warn("cannot remove %s/%s", dir, e->d_name);
+		}
+	closedir(d);
+}
+
+static void remove_file(const char *path)
+{
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warn("cannot remove %s", path);
+}
+
+static int step_start(struct runner_worker *w, struct vg_job *job, struct vg_err *err)
+{
+	struct vg_arena *a = w->step_arena;
+	char tries[16];
+	const char *id = payload_video_id(job, err);
+	PGresult *r;
+
+	if (!id)
+		return err->rc;
+	snprintf(tries, sizeof tries, "%d", job->retries + 1);
+	/* A failed video comes back to life when an admin retries its job. */
+	r = vg_db_q(w->db, a, err,
+	            "UPDATE videos SET status = 'running', stage = 'submitting', "
+	            "progress = CASE WHEN status = 'running' THEN progress ELSE 0 END, "
+	            "started_at = coalesce(started_at, now()), attempts = $3::int, error = NULL, "
+	            "finished_at = NULL WHERE " VIDEO_OURS " AND status IN ('queued', 'running', "
+	            "'failed') RETURNING id",
+	            id, job->id, tries);
+	if (!r)
+		return err->rc;
+	if (PQntuples(r) != 1)
+		return not_running(w, a, job, id, err);
+	return vg_queue_advance(w->db, a, job, "generate", w->conf->runner_lease_s, err);
+}
+
+/* What the progress callback knows and found out. */
+struct render_watch {
+	struct runner_worker *w;
+	const struct vg_job *job;
+	const char *video_id;
+	long long last_heartbeat_ms, last_progress_ms;
+	int last_progress;
+	bool abandoned; /* SIGTERM grace ran out */
+	bool lost;      /* the heartbeat said the job is not ours: see why */
+	struct vg_err why;
+};
+
+static int on_progress(void *ctx, double fraction)
+{
+	struct render_watch *rw = ctx;
+	struct runner_worker *w = rw->w;
+	struct vg_arena *a = w->tick_arena;
+	long long now = runner_now_ms();
+	int pct = (int)(fraction * 90);
+	struct vg_err err;
+
+	if (runner_should_abandon(w)) {
+		rw->abandoned = true;
+		return 1;
+	}
+	vg_err_clear(&err);
+	if (now - rw->last_heartbeat_ms >= (long long)w->conf->runner_heartbeat_s * 1000) {
+		int rc = vg_queue_heartbeat(w->db, a, rw->job, w->conf->runner_lease_s, &err);
+
+		rw->last_heartbeat_ms = now;
+		if (rc == VG_ECANCELLED) {
+			rw->lost = true;
+			rw->why = err;
+			vg_arena_reset(a);
+			return 1;
+		}
+		if (rc != VG_OK) /* the database may be back before the lease ends */
+			log_warnx("heartbeat failed: %s", err.msg);
+	}
+	if (pct > 90)
+		pct = 90;
+	if (pct > rw->last_progress && now - rw->last_progress_ms >= 1000) {
+		char p[16];
+
+		snprintf(p, sizeof p, "%d", pct);
+		vg_err_clear(&err);
+		if (!vg_db_q(w->db, a, &err,
+		             "UPDATE videos SET progress = $3::int WHERE " VIDEO_OURS
+		             " AND status = 'running' AND progress < $3::int",
+		             rw->video_id, rw->job->id, p))
+			log_warnx("cannot record progress: %s", err.msg);
+		rw->last_progress = pct;
+		rw->last_progress_ms = now;
+	}
+	vg_arena_reset(a);
+	return 0;
+}
+
+static const char *image_path(struct runner_worker *w, const struct video *v, struct vg_err *err)
+{
+	char *path;
+
+	if (!v->image_rel)
+		return NULL;
+	path = vg_arena_printf(w->step_arena, "%s/%s", w->conf->storage_dir, v->image_rel);
+	if (access(path, R_OK) != 0) {
+		vg_err_set(err, VG_EINVAL, "missing_input",
+		           "the first-frame image of video %s is missing from storage", v->id);
+		return NULL;
+	}
+	return path;
+}
+
+static int check_provider(const struct runner_worker *w, const struct video *v, struct vg_err *err)
+{
+	if (!vg_str_eq(v->provider, "local"))
+		return vg_err_set(err, VG_EINVAL, "provider_unavailable",
+		                  "this runner renders only with the local provider, not %s",
+		                  v->provider ? v->provider : "(none)");
+	if (!w->conf->providers_local_enabled)
+		return vg_err_set(err, VG_EINVAL, "provider_unavailable",
+		                  "the local provider is disabled (providers.local.enabled)");
+	return VG_OK;
+}
+
+static int step_generate(struct runner_worker *w, struct vg_job *job, struct vg_err *err)
+{
+	const struct vg_conf *c = w->conf;
+	struct vg_arena *a = w->step_arena;
+	struct render_watch rw;
+	struct vg_local_params p;
+	struct video v;
+	char *final, *tmp;
+	int rc;
+
+	if ((rc = load_video(w, a, job, &v, err)) != VG_OK ||
+	    (rc = check_provider(w, &v, err)) != VG_OK ||
+	    (rc = set_stage(w, a, job, &v, "generating", 0, err)) != VG_OK)
+		return rc;
+	memset(&p, 0, sizeof p);
+	p.image_path = image_path(w, &v, err);
+	if (v.image_rel && !p.image_path)
+		return err->rc;
+	if (v.style && !vg_style_find(v.style))
+		log_warnx("video %s has the unknown style %s; rendering with the neutral palette",
+		          v.id, v.style);
+	final = vg_storage_path(a, c->storage_dir, "videos", v.id, "mp4");
+	if ((rc = vg_storage_mkdirs(final, err)) != VG_OK)
+		return rc;
+	remove_temps(final);
+	tmp = vg_storage_tmp_path(a, final);
+
+	p.prompt = v.prompt;
+	p.style_id = v.style && vg_style_find(v.style) ? v.style : NULL;
+	p.duration_s = v.duration_s;
+	p.width = v.width;
+	p.height = v.height;
+	p.has_seed = v.has_seed;
+	p.seed = v.seed;
+	p.font_path = c->providers_local_font;
+	p.ffmpeg = c->ffmpeg_path;
+	p.timeout_s = c->ffmpeg_timeout_s;
+	p.out_path = tmp;
+
+	memset(&rw, 0, sizeof rw);
+	rw.w = w;
+	rw.job = job;
+	rw.video_id = v.id;
+	rw.last_heartbeat_ms = runner_now_ms();
+	log_info("rendering video %s: %dx%d, %d s", v.id, v.width, v.height, v.duration_s);
+	rc = vg_local_render(&p, on_progress, &rw, err);
+	if (rc != VG_OK) {
+		remove_file(tmp);
+		if (rw.lost) {
+			*err = rw.why;
+			return err->rc;
+		}
+		if (rw.abandoned)
+			return vg_err_set(err, VG_ECANCELLED, RUNNER_SHUTDOWN,
+			                  "stopping: the render of video %s was abandoned", v.id);
+		return rc;
+	}
+	json_object_set_new(job->state_data, "tmp_path", json_string(tmp));
+	rc = vg_queue_advance(w->db, a, job, "finalize", c->runner_lease_s, err);
+	if (rc != VG_OK)
+		remove_file(tmp);
+	return rc;
+}
+
+/* The render of an earlier step, or the final file when an earlier finalize renamed it and
+ * then died before its commit; NULL when neither exists. */
+static const char *finalize_source(const struct vg_job *job, const char *final, bool *is_tmp)
+{
+	const char *tmp = json_string_value(json_object_get(job->state_data, "tmp_path"));
+	size_t flen = strlen(final);
+
+	*is_tmp = false;
+	if (tmp && strncmp(tmp, final, flen) == 0 && strncmp(tmp + flen, ".tmp.", 5) == 0 &&
+	    access(tmp, R_OK) == 0) {
+		*is_tmp = true;
+		return tmp;
+	}
+	return access(final, R_OK) == 0 ? final : NULL;
+}
+
+static int check_output(const struct video *v, const struct vg_probe *pr, struct vg_err *err)
+{
+	if (!pr->has_video)
+		return vg_err_set(err, VG_EINTERNAL, "bad_output",
+		                  "the rendered file of video %s has no video stream", v->id);
+	if (pr->width != v->width || pr->height != v->height)
+		return vg_err_set(err, VG_EINTERNAL, "bad_output",
+		                  "the rendered clip is %dx%d instead of %dx%d", pr->width,
+		                  pr->height, v->width, v->height);
+	if (fabs(pr->duration_s - v->duration_s) > DURATION_SLACK_S)
+		return vg_err_set(err, VG_EINTERNAL, "bad_output",
+		                  "the rendered clip lasts %.2f s instead of %d s", pr->duration_s,
+		                  v->duration_s);
+	return VG_OK;
+}
+
+static int record_success(struct runner_worker *w, struct vg_job *job, const struct video *v,
+                          const char *result, struct vg_err *err)
+{
+	struct vg_arena *a = w->step_arena;
+	PGresult *r;
+	int rc;
+
+	if ((rc = vg_db_begin(w->db, a, err)) != VG_OK)
+		return rc;
+	r = vg_db_q(
+	    w->db, a, err,
+	    "UPDATE videos SET status = 'succeeded', stage = 'done', progress = 100, result = "
+	    "$3::jsonb, content_path = $4, thumbnail_path = $5, error = NULL, finished_at = "
+	    "now() WHERE " VIDEO_OURS " AND status = 'running' RETURNING id",
+	    v->id, job->id, result, vg_storage_relpath(a, "videos", v->id, "mp4"),
+	    vg_storage_relpath(a, "thumbs", v->id, "jpg"));
+	if (!r)
+		rc = err->rc;
+	else if (PQntuples(r) != 1) {
+		vg_db_rollback(w->db);
+		return not_running(w, a, job, v->id, err);
+	} else
+		rc = vg_queue_complete(w->db, a, job, err);
+	if (rc == VG_OK)
+		rc = vg_db_commit(w->db, a, err);
+	if (rc != VG_OK)
+		vg_db_rollback(w->db);
+	return rc;
+}
+
+static int step_finalize(struct runner_worker *w, struct vg_job *job, struct vg_err *err)
+{
+	const struct vg_conf *c = w->conf;
+	struct vg_arena *a = w->step_arena;
+	struct vg_probe pr;
+	struct video v;
+	const char *src;
+	char *final, *thumb, sha[65], *result;
+	uint64_t size;
+	bool is_tmp;
+	int rc;
+
+	if ((rc = load_video(w, a, job, &v, err)) != VG_OK ||
+	    (rc = set_stage(w, a, job, &v, "finalizing", 90, err)) != VG_OK)
+		return rc;
+	final = vg_storage_path(a, c->storage_dir, "videos", v.id, "mp4");
+	thumb = vg_storage_path(a, c->storage_dir, "thumbs", v.id, "jpg");
+	src = finalize_source(job, final, &is_tmp);
+	if (!src) {
+		log_warnx("the render of video %s is gone; rendering it again", v.id);
+		json_object_del(job->state_data, "tmp_path");
+		return vg_queue_advance(w->db, a, job, "generate", c->runner_lease_s, err);
+	}
+	memset(&pr, 0, sizeof pr);
+	rc = vg_media_probe(c->ffprobe_path, src, c->ffmpeg_timeout_s, &pr, err);
+	if (rc == VG_OK)
+		rc = check_output(&v, &pr, err);
+	if (rc != VG_OK) {
+		/* A bad file is not worth keeping: the next try renders again. */
+		remove_file(src);
+		return rc;
+	}
+	if ((rc = vg_storage_mkdirs(thumb, err)) != VG_OK ||
+	    (rc = vg_media_thumbnail(c->ffmpeg_path, src,
+	                             pr.duration_s >= 2 ? 1.0 : pr.duration_s / 2, THUMB_WIDTH,
+	                             thumb, c->ffmpeg_timeout_s, err)) != VG_OK ||
+	    (rc = vg_storage_file_sha256(src, sha, &size, err)) != VG_OK)
+		return rc;
+	if (is_tmp && (rc = vg_storage_commit(src, final, err)) != VG_OK)
+		return rc;
+
+	json_t *res =
+	    json_pack("{s:i, s:i, s:f, s:I, s:s, s:s, s:b}", "width", pr.width, "height", pr.height,
+	              "duration_seconds", (double)(long long)(pr.duration_s * 1000 + 0.5) / 1000,
+	              "size_bytes", (json_int_t)size, "sha256", sha, "mime_type", "video/mp4",
+	              "has_audio", pr.has_audio);
+	if (!res)
+		vg_oom(0);
+	result = json_dumps(res, JSON_COMPACT);
+	json_decref(res);
+	if (!result)
+		vg_oom(0);
+	vg_arena_cleanup(a, free, result);
+	rc = record_success(w, job, &v, result, err);
+	if (rc != VG_OK)
+		return rc;
+	log_info("video %s succeeded: %llu bytes, sha256 %.12s...", v.id, (unsigned long long)size,
+	         sha);
+	return RUNNER_DONE;
+}
+
+int j_video_step(struct runner_worker *w, struct vg_job *job, struct vg_err *err)
+{
+	if (vg_str_eq(job->step, "start"))
+		return step_start(w, job, err);
+	if (vg_str_eq(job->step, "generate"))
+		return step_generate(w, job, err);
+	if (vg_str_eq(job->step, "finalize"))
+		return step_finalize(w, job, err);
+	return vg_err_set(err, VG_EINVAL, "unknown_step", "video.generate has no step %s",
+	                  job->step);
+}
+
+/* The video's files, when it will never have any (failed or cancelled). */
+static void remove_outputs(struct runner_worker *w, const char *id)
+{
+	struct vg_arena *a = w->tick_arena;
+	char *final = vg_storage_path(a, w->conf->storage_dir, "videos", id, "mp4");
+
+	remove_temps(final);
+	remove_file(final);
+	remove_file(vg_storage_path(a, w->conf->storage_dir, "thumbs", id, "jpg"));
+	vg_arena_reset(a);
+}
+
+int j_video_failed(struct runner_worker *w, struct vg_job *job, const struct vg_err *why,
+                   struct vg_err *err)
+{
+	const char *id = payload_video_id(job, err);
+	char *msg;
+	PGresult *r;
+
+	if (!id)
+		return VG_OK; /* no video to update: the job's own error says why */
+	msg = vg_arena_printf(w->step_arena, "the video could not be rendered: %s", why->msg);
+	r = vg_db_q(w->db, w->step_arena, err,
+	            "UPDATE videos SET status = 'failed', error = jsonb_build_object('code', "
+	            "'internal', 'message', $3::text, 'retryable', false), finished_at = now() "
+	            "WHERE " VIDEO_OURS " AND status IN ('queued', 'running') RETURNING id",
+	            id, job->id, msg);
+	if (!r)
+		return err->rc;
+	if (PQntuples(r) == 1)
+		remove_outputs(w, id);
+	return VG_OK;
+}
+
+int j_video_cancelled(struct runner_worker *w, struct vg_job *job, struct vg_err *err)
+{
+	const char *id = payload_video_id(job, err);
+	PGresult *r;
+
+	if (!id)
+		return VG_OK;
+	r = vg_db_q(
+	    w->db, w->step_arena, err,
+	    "UPDATE videos SET status = 'cancelled', error = jsonb_build_object('code', "
+	    "'cancelled', 'message', 'the video was cancelled before it finished', "
+	    "'retryable', false), finished_at = coalesce(finished_at, now()) WHERE " VIDEO_OURS
+	    " AND status IN ('queued', 'running')",
+	    id, job->id);
+	if (!r)
+		return err->rc;
+	r = vg_db_q(w->db, w->step_arena, err,
+	            "SELECT status FROM videos WHERE " VIDEO_OURS " AND status = 'cancelled'", id,
+	            job->id);
+	if (!r)
+		return err->rc;
+	if (PQntuples(r) == 1)
+		remove_outputs(w, id);
+	return VG_OK;
+}
+
+int j_video_reconcile(struct vg_db *db, struct vg_arena *a, struct vg_err *err)
+{
+	PGresult *r;
+
+	/* Jobs that ended without their worker: the rescue gave up (lease_expired), or the job
+	 * was cancelled while queued.  Their videos must not stay queued/running for ever. */
+	r = vg_db_q0(
+	    db, a, err,
+	    "UPDATE videos v SET status = CASE WHEN j.state = 'cancelled' THEN 'cancelled' "
+	    "ELSE 'failed' END, "
+	    "error = CASE WHEN j.state = 'cancelled' THEN jsonb_build_object('code', "
+	    "'cancelled', 'message', 'the video was cancelled before it finished', "
+	    "'retryable', false) ELSE jsonb_build_object('code', 'internal', 'message', "
+	    "'the video could not be rendered: ' || coalesce(j.last_error->>'message', "
+	    "'its job failed'), 'retryable', false) END, "
+	    "finished_at = coalesce(j.finished_at, now()) "
+	    "FROM jobs j WHERE v.job_id = j.id AND j.kind = 'video.generate' AND j.state IN "
+	    "('failed', 'cancelled') AND v.status IN ('queued', 'running') RETURNING v.id");
+	if (!r)
+		return err->rc;
+	if (PQntuples(r) > 0)
+		log_info("reconcile: %d videos whose job had ended were closed", PQntuples(r));
+	return VG_OK;
+}

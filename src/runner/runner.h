@@ -1,1 +1,77 @@
-/* placeholder */
+/* veogen-runner: a vg_super master whose workers claim jobs from the queue and run them
+ * one step at a time through a dispatch table of job kinds.
+ *
+ * A step either records the job's next transition itself (vg_queue_advance to go on,
+ * vg_queue_defer to come back later, vg_queue_complete when done) and returns
+ * RUNNER_NEXT / RUNNER_DONE, or returns an error and lets the worker decide:
+ *   VG_ECANCELLED, code VG_QUEUE_CANCELLED: the job was cancelled → kind->cancelled();
+ *   VG_ECANCELLED, code VG_QUEUE_LOST: another worker owns it now → nothing more to do;
+ *   VG_ECANCELLED, code RUNNER_SHUTDOWN: we are stopping → the job goes back to the queue
+ *     at once with the same step, and this try is not counted;
+ *   VG_EINVAL / VG_EBADREQ / VG_ENOTFOUND / VG_EFORBIDDEN: the job's input is wrong →
+ *     failed for good at once;
+ *   anything else is transient → retried after vg_backoff_ms, failed for good after
+ *     max_attempts (kind->failed() runs in the same transaction).
+ * Steps remove their own temporary files before returning an error. */
+#ifndef VG_RUNNER_H
+#define VG_RUNNER_H
+
+#include <stdbool.h>
+
+#include "vg_arena.h"
+#include "vg_conf.h"
+#include "vg_db.h"
+#include "vg_err.h"
+#include "vg_queue.h"
+
+#define RUNNER_NEXT 0 /* advanced: run job->step next, still ours */
+#define RUNNER_DONE 1 /* completed or deferred: the job left our hands */
+
+#define RUNNER_SHUTDOWN "shutdown"
+
+/* One worker process. */
+struct runner_worker {
+	const struct vg_conf *conf;
+	struct vg_db *db;
+	struct vg_arena *step_arena; /* reset after every step */
+	struct vg_arena *job_arena;  /* reset after every job */
+	struct vg_arena *tick_arena; /* for progress updates while a step runs */
+	char owner[160];             /* "<name>/<gen>.<idx>/<pid>": jobs.locked_by */
+	long long stop_seen_ms;      /* when SIGTERM was first noticed, 0 before */
+};
+
+struct runner_kind {
+	const char *kind;
+	int (*step)(struct runner_worker *w, struct vg_job *job, struct vg_err *err);
+	/* In the transaction that fails the job for good: bring the kind's rows in line.
+	 * why holds the step's error.  May be NULL. */
+	int (*failed)(struct runner_worker *w, struct vg_job *job, const struct vg_err *why,
+	              struct vg_err *err);
+	/* After a step saw that the job was cancelled.  May be NULL. */
+	int (*cancelled)(struct runner_worker *w, struct vg_job *job, struct vg_err *err);
+	/* Master housekeeping: rows left behind by jobs that ended without the step's help
+	 * (rescue gave up, cancelled while queued).  May be NULL. */
+	int (*reconcile)(struct vg_db *db, struct vg_arena *a, struct vg_err *err);
+};
+
+/* The dispatch table, terminated by a NULL kind. */
+extern const struct runner_kind runner_kinds[];
+const struct runner_kind *runner_kind_find(const char *kind);
+
+/* Worker process body (vg_super worker_main). */
+int runner_worker_main(const struct vg_conf *conf, const char *name, int gen, int idx);
+
+/* For long steps, checked about once a second: true once SIGTERM has been pending longer
+ * than the shutdown grace (runner.shutdown_timeout_s minus a margin for handing the job
+ * back); the step then abandons its work and returns VG_ECANCELLED/RUNNER_SHUTDOWN. */
+bool runner_should_abandon(struct runner_worker *w);
+long long runner_now_ms(void);
+
+/* video.generate (j_video.c) */
+int j_video_step(struct runner_worker *w, struct vg_job *job, struct vg_err *err);
+int j_video_failed(struct runner_worker *w, struct vg_job *job, const struct vg_err *why,
+                   struct vg_err *err);
+int j_video_cancelled(struct runner_worker *w, struct vg_job *job, struct vg_err *err);
+int j_video_reconcile(struct vg_db *db, struct vg_arena *a, struct vg_err *err);
+
+#endif

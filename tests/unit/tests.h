@@ -5,8 +5,9 @@
 #include <CUnit/CUnit.h>
 
 #define VG_TEST_SUITES(X)                                                                          \
-	X(arena) X(buf) X(str) X(err) X(conf) X(json) X(auth) X(video) X(route) X(queue)       \
-	    X(local) X(storage)
+	X(arena)                                                                                   \
+	X(buf) X(str) X(err) X(conf) X(json) X(auth) X(video) X(route) X(queue) X(local)           \
+	    X(storage) X(db) X(redis)
 
 #define X(name) void t_##name##_register(void);
 VG_TEST_SUITES(X)

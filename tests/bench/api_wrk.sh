@@ -1,0 +1,335 @@
+#!/bin/bash
+# api_wrk.sh: the API against the cheapest possible FastCGI responder and a static nginx answer,
+# on the same machine, in one run.  What is measured and why: tests/bench/README.md.
+#
+#   tests/bench/api_wrk.sh             needs a running dev stack (contrib/devstack up)
+#   tests/bench/api_wrk.sh --baseline  only fcgi_const and the static answer: no stack needed
+#
+# It starts, and stops again, its own nginx on the next port (the shipped site file
+# contrib/nginx/veogen.conf plus two bench locations), its own fcgi_const pool, and its own
+# veogen-fcgi on the stack's database and Redis with rate limits off (requests_per_min = 0,
+# creates_per_min = 0) and max_requests = 0, so that no responder is recycled while its RSS
+# is watched.  The stack itself is not changed.
+#
+# Environment (as `contrib/devstack env` prints it): VEOGEN_BASE_URL, VEOGEN_STATE,
+# VEOGEN_CONF, VEOGEN_BUILD.  Knobs: BENCH_DURATION (10s), BENCH_POST_DURATION (5s),
+# BENCH_CONNECTIONS (64), BENCH_LATENCY_CONNECTIONS (8), BENCH_THREADS (2),
+# BENCH_RSS_REQUESTS (100000), BENCH_PORT (stack port + 1), FCGI_CONST (the binary).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+mode=full
+case "${1:-}" in
+--baseline) mode=baseline ;;
+"") ;;
+*)
+	echo "usage: $0 [--baseline]" >&2
+	exit 2
+	;;
+esac
+
+port=${VEOGEN_PORT:-8080}
+base=${VEOGEN_BASE_URL:-http://127.0.0.1:$port}
+state=${VEOGEN_STATE:-$top/.devstack}
+conf=${VEOGEN_CONF:-$state/veogen.conf}
+build=${VEOGEN_BUILD:-$state/build}
+duration=${BENCH_DURATION:-10s}
+post_duration=${BENCH_POST_DURATION:-5s}
+conns=${BENCH_CONNECTIONS:-64}
+lat_conns=${BENCH_LATENCY_CONNECTIONS:-8}
+threads=${BENCH_THREADS:-2}
+rss_requests=${BENCH_RSS_REQUESTS:-100000}
+stack_port=$(printf '%s\n' "$base" | sed -n 's|^[a-z]*://[^/:]*:\([0-9][0-9]*\).*|\1|p')
+bench_port=${BENCH_PORT:-$((${stack_port:-$port} + 1))}
+bench=http://127.0.0.1:$bench_port
+
+die() {
+	echo "api_wrk: $*" >&2
+	exit 1
+}
+
+# conf_get GROUP KEY: a top-level group's scalar from the stack's libconfig file.
+conf_get() {
+	[ -r "$conf" ] || return 0
+	awk -v g="$1" -v k="$2" '
+		$0 ~ "^[[:space:]]*" g "[[:space:]]*[:=][[:space:]]*[{]" { ing = 1; next }
+		ing && /^[[:space:]]*[}]/ { ing = 0 }
+		ing && $0 ~ "^[[:space:]]*" k "[[:space:]]*=" {
+			sub(/#.*/, ""); sub(/^[^=]*=[[:space:]]*/, ""); sub(/[[:space:]]*;.*/, "")
+			gsub(/"/, ""); print; exit
+		}' "$conf"
+}
+
+# The stack's nginx (binary and conf) from its master's command line; of several masters,
+# the one whose command line names the stack's state directory.
+stack_nginx_bin=
+stack_nginx_conf=
+read -r stack_nginx_bin stack_nginx_conf < <(ps -eo args= | awk -v st="$state" '
+	/^nginx: master process/ {
+		cf = ""
+		for (i = 5; i < NF; i++) if ($i == "-c") cf = $(i + 1)
+		line = $4 " " cf
+		if (index($0, st) > 0) { best = line; exit }
+		if (first == "") first = line
+	}
+	END { print (best != "" ? best : first) }') || true
+nginx_bin=$(command -v "${stack_nginx_bin:-nginx}" || echo /usr/sbin/nginx)
+nginx_workers=
+if [ -n "$stack_nginx_conf" ] && [ -r "$stack_nginx_conf" ]; then
+	nginx_workers=$(awk '$1 == "worker_processes" { sub(/;.*/, "", $2); print $2; exit }' \
+		"$stack_nginx_conf")
+fi
+nginx_workers=${nginx_workers:-2}
+fcgi_workers=$(conf_get fcgi workers)
+fcgi_workers=${fcgi_workers:-4}
+
+# fcgi_const: given, or in the build directory (built there when missing).
+fcgi_const=${FCGI_CONST:-$build/tests/bench/fcgi_const}
+if [ ! -x "$fcgi_const" ] && [ -f "$build/Makefile" ]; then
+	make -s -C "$build" tests/bench/fcgi_const >&2
+fi
+[ -x "$fcgi_const" ] ||
+	die "no $fcgi_const: run \`make tests/bench/fcgi_const\` in a build directory and set FCGI_CONST"
+command -v wrk > /dev/null || die "wrk is not installed (apt-get install wrk)"
+if [ "$mode" = full ]; then
+	[ -x "$build/veogen-fcgi" ] || die "no $build/veogen-fcgi: set VEOGEN_BUILD"
+	[ -r "$conf" ] || die "no $conf: set VEOGEN_CONF (contrib/devstack env)"
+	curl -fsS -o /dev/null "$base/healthz" || die "no dev stack at $base (contrib/devstack up)"
+fi
+
+work=$(mktemp -d /tmp/veogen-bench.XXXXXX)
+chmod 755 "$work" # nginx workers may run as another user
+pids=()
+cleanup() {
+	if [ -f "$work/nginx.pid" ]; then
+		kill "$(cat "$work/nginx.pid")" 2> /dev/null || true
+	fi
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2> /dev/null || true
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2> /dev/null || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_socket() {
+	local i
+	for i in $(seq 100); do
+		[ -S "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- the bench's own responders ----
+"$fcgi_const" "$work/const.sock" "$fcgi_workers" 2> "$work/const.log" &
+pids+=($!)
+wait_socket "$work/const.sock" || die "fcgi_const did not start: $(cat "$work/const.log")"
+
+api_master=
+if [ "$mode" = full ]; then
+	# The stack's config with our socket, no rate limits and no recycling.
+	awk -v sock="$work/api.sock" '
+		/^[[:space:]]*limits[[:space:]]*[:=]/ { skip = 1 }
+		skip { if ($0 ~ /^[[:space:]]*}/) skip = 0; next }
+		/^[[:space:]]*fcgi[[:space:]]*[:=]/ { infcgi = 1 }
+		infcgi && /^[[:space:]]*(listen|socket_mode|max_requests)[[:space:]]*=/ { next }
+		infcgi && /^[[:space:]]*}/ {
+			print "  listen = \"" sock "\";"
+			print "  socket_mode = \"0666\";"
+			print "  max_requests = 0;"
+			infcgi = 0
+		}
+		{ print }
+		END { print "limits: {\n  requests_per_min = 0;\n  creates_per_min = 0;\n};" }' \
+		"$conf" > "$work/veogen.conf"
+	"$build/veogen-fcgi" -t -c "$work/veogen.conf" > /dev/null ||
+		die "the bench's copy of $conf is not valid: see $work/veogen.conf"
+	VEOGEN_RATE_LIMIT_PER_MIN=0 "$build/veogen-fcgi" -c "$work/veogen.conf" -F \
+		2> "$work/api.log" &
+	api_master=$!
+	pids+=("$api_master")
+	wait_socket "$work/api.sock" || die "the bench's veogen-fcgi did not start: $(tail -5 "$work/api.log")"
+fi
+
+# ---- the comparison nginx: the shipped site file plus two bench locations ----
+const_body=$(sed -n '/^static const char body\[\]/,/;$/p' "$here/fcgi_const.c" |
+	sed -n 's/^[[:space:]]*"\(.*\)"[;]*$/\1/p' | tr -d '\n' | sed 's/\\"/"/g')
+api_sock=$work/api.sock
+[ -n "$api_master" ] || api_sock=$work/const.sock # --baseline: /api/ is unused
+awk -v port="$bench_port" -v sock="$api_sock" -v store="$work/storage/" -v work="$work" \
+	-v body="$const_body" '
+	/^[[:space:]]*listen 80;/ { sub(/listen 80;/, "listen 127.0.0.1:" port ";"); listened = 1 }
+	{ gsub(/unix:\/run\/veogen\/fcgi\.sock/, "unix:" sock) }
+	/alias \/var\/lib\/veogen\/;/ { sub(/alias \/var\/lib\/veogen\/;/, "alias " store ";") }
+	/^[[:space:]]*location \/api\/ [{]/ && !added {
+		print "\tlocation = /_bench/const { fastcgi_pass unix:" work "/const.sock; }"
+		print "\tlocation = /_bench/static { default_type application/json; return 200 \047" body "\047; }"
+		added = 1
+	}
+	{ print }
+	END { if (!listened || !added) exit 1 }' "$top/contrib/nginx/veogen.conf" > "$work/site.conf" ||
+	die "contrib/nginx/veogen.conf no longer has 'listen 80;' and 'location /api/ {' to build on"
+user_line=
+[ "$(id -u)" -eq 0 ] && user_line="user root root;"
+mkdir -p "$work/tmp" "$work/storage"
+cat > "$work/nginx.conf" << EOF
+$user_line
+worker_processes $nginx_workers;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+	default_type application/octet-stream;
+	access_log $work/nginx-access.log;
+	sendfile on;
+	server_tokens off;
+	client_body_temp_path $work/tmp/body;
+	fastcgi_temp_path $work/tmp/fastcgi;
+	proxy_temp_path $work/tmp/proxy;
+	uwsgi_temp_path $work/tmp/uwsgi;
+	scgi_temp_path $work/tmp/scgi;
+	include $work/site.conf;
+}
+EOF
+"$nginx_bin" -p "$work/" -c "$work/nginx.conf" -e "$work/nginx-error.log" ||
+	die "the comparison nginx did not start: $(tail -3 "$work/nginx-error.log")"
+for _ in $(seq 50); do
+	curl -fsS -o /dev/null "$bench/_bench/static" 2> /dev/null && break
+	sleep 0.1
+done
+curl -fsS -o /dev/null "$bench/_bench/const" ||
+	die "GET /_bench/const through the comparison nginx failed: $(tail -3 "$work/nginx-error.log")"
+
+# ---- wrk ----
+# to_ms 812.00us|3.21ms|1.02s → milliseconds
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+		printf "%.2f", n }'
+}
+
+# run_wrk NAME CONNECTIONS DURATION URL [wrk args…]: one summary line; wrk's text kept.
+declare -A rps p99 bad total
+run_wrk() {
+	local name=$1 c=$2 dur=$3 url=$4 out errs
+	shift 4
+	out=$work/wrk-$(printf '%s' "$name" | tr -c 'A-Za-z0-9' _).txt
+	wrk -t "$threads" -c "$c" -d "$dur" --latency "$@" "$url" > "$out" 2>&1 ||
+		die "wrk failed for $name: $(cat "$out")"
+	rps[$name]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
+	p99[$name]=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+	total[$name]=$(awk '/requests in/ { print $1 }' "$out")
+	bad[$name]=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
+	errs=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$out")
+	bad[$name]=$((${bad[$name]:-0} + ${errs:-0}))
+	printf '%-40s %7s req/s  p99 %8s ms  (%s requests, %s not 2xx)\n' \
+		"$name" "${rps[$name]}" "${p99[$name]}" "${total[$name]}" "${bad[$name]}"
+	if [ "${bad[$name]}" -gt 0 ]; then
+		echo "  WARNING: ${bad[$name]} answers were not 2xx (or sockets failed):" \
+			"these figures do not measure the happy path" >&2
+	fi
+}
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
+}
+
+# pid:rss_kib of each responder of the bench's veogen-fcgi
+responders() {
+	ps -o pid=,rss= --ppid "$api_master" | awk '{ printf "%s:%s ", $1, $2 }'
+}
+
+echo "# veogen benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores; wrk -t$threads -d$duration --latency"
+echo "# nginx $("$nginx_bin" -v 2>&1 | sed 's/.*\///'), $nginx_workers workers; $fcgi_workers FastCGI responders each;" \
+	"comparison nginx on $bench"
+
+if [ "$mode" = full ]; then
+	# A fresh user and one video to read.
+	email="bench-$(date +%s)-$$@example.com"
+	password="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+	reg=$(curl -fsS -H 'Content-Type: application/json' \
+		-d "{\"email\":\"$email\",\"password\":\"$password\"}" "$base/api/v1/auth/register") ||
+		die "POST $base/api/v1/auth/register failed"
+	token=$(printf '%s' "$reg" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
+	[ -n "$token" ] || die "no access_token in the register answer: $reg"
+	auth=(-H "Authorization: Bearer $token")
+	location=$(curl -fsS -o /dev/null -D - "${auth[@]}" -H 'Content-Type: application/json' \
+		-d '{"prompt":"benchmark: one video to read","duration_seconds":4}' \
+		"$base/api/v1/videos" | tr -d '\r' | sed -n 's/^[Ll]ocation: *//p')
+	[ -n "$location" ] || die "POST /api/v1/videos gave no Location header"
+	rss_before=$(responders)
+
+	echo "## throughput at $conns connections"
+	run_wrk "(1) GET video via the stack" "$conns" "$duration" "$base$location" "${auth[@]}"
+	run_wrk "(1b) GET video via comparison nginx" "$conns" "$duration" "$bench$location" "${auth[@]}"
+fi
+[ "$mode" = full ] || echo "## throughput at $conns connections"
+run_wrk "(2) fcgi_const" "$conns" "$duration" "$bench/_bench/const"
+run_wrk "(3) nginx return 200" "$conns" "$duration" "$bench/_bench/static"
+
+echo "## latency at $lat_conns connections"
+if [ "$mode" = full ]; then
+	run_wrk "(1b) GET video, $lat_conns conns" "$lat_conns" "$duration" "$bench$location" "${auth[@]}"
+fi
+run_wrk "(2) fcgi_const, $lat_conns conns" "$lat_conns" "$duration" "$bench/_bench/const"
+
+c2="(2) fcgi_const"
+c3="(3) nginx return 200"
+echo "## ratios"
+echo "(2)/(3): $(ratio "${rps[$c2]}" "${rps[$c3]}")"
+if [ "$mode" = full ]; then
+	g1="(1) GET video via the stack"
+	g1b="(1b) GET video via comparison nginx"
+	echo "(1)/(2):  $(ratio "${rps[$g1]}" "${rps[$c2]}")   (target >= 0.5)"
+	echo "(1b)/(2): $(ratio "${rps[$g1b]}" "${rps[$c2]}")   (same nginx, same site file)"
+	echo "(1)/(3):  $(ratio "${rps[$g1]}" "${rps[$c3]}")"
+	echo "(1b)/(3): $(ratio "${rps[$g1b]}" "${rps[$c3]}")"
+	echo "p99 of (1b) at $lat_conns connections: ${p99["(1b) GET video, $lat_conns conns"]} ms (target < 10 ms)"
+
+	# Flat RSS: GETs until the bench's responders have served rss_requests in all.
+	secs=$(awk -v n="$rss_requests" -v r="${rps[$g1b]}" 'BEGIN { print int(n / (r > 0 ? r : 1)) + 1 }')
+	echo "## memory"
+	run_wrk "(rss) GET video for ${secs}s" "$conns" "${secs}s" "$bench$location" "${auth[@]}"
+	rss_after=$(responders)
+	echo "responder pid:RSS KiB before: $rss_before"
+	echo "responder pid:RSS KiB after:  $rss_after"
+	echo "the same processes throughout: $([ "$(printf '%s' "$rss_before" | sed 's/:[0-9]*//g')" = \
+		"$(printf '%s' "$rss_after" | sed 's/:[0-9]*//g')" ] && echo yes || echo NO)"
+	max_rss=$(printf '%s\n' "$rss_after" | tr ' ' '\n' | awk -F: 'NF == 2 && $2 > m { m = $2 } END { print m + 0 }')
+	echo "largest responder after: $max_rss KiB (target < 10 MiB = 10240 KiB, flat)"
+
+	# Creation last: every 202 is a job the runner then picks up.
+	echo "## creation"
+	export VEOGEN_BENCH_TOKEN=$token
+	run_wrk "(4) POST /api/v1/videos" "$conns" "$post_duration" "$bench/api/v1/videos" \
+		-s "$here/post_video.lua" < /dev/null
+	echo "POST /api/v1/videos: ${rps["(4) POST /api/v1/videos"]} req/s (target >= 2000)"
+
+	# Cancel what the POST run queued, so the runner does not render it for hours.
+	: > "$work/ids"
+	for status in queued running; do
+		cursor=
+		while :; do
+			page=$(curl -fsS -G "${auth[@]}" --data-urlencode "status=$status" \
+				--data-urlencode limit=100 ${cursor:+--data-urlencode "cursor=$cursor"} \
+				"$bench/api/v1/videos") || break
+			printf '%s' "$page" | grep -o '"id": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' >> "$work/ids"
+			cursor=$(printf '%s' "$page" | sed -n 's/.*"next_cursor": *"\([^"]*\)".*/\1/p')
+			[ -n "$cursor" ] || break
+		done
+	done
+	if [ -s "$work/ids" ]; then
+		sort -u "$work/ids" |
+			awk -v b="$bench" '{ printf "url = \"%s/api/v1/videos/%s/cancel\"\noutput = \"/dev/null\"\n", b, $0 }' \
+				> "$work/cancel.cfg"
+		cancelled=$(curl -sS --parallel --parallel-max 8 -X POST "${auth[@]}" -w '%{http_code}\n' \
+			-K "$work/cancel.cfg" | grep -c '^202$' || true)
+		echo "cancelled $cancelled of $(sort -u "$work/ids" | wc -l) benchmark videos still queued or running"
+	fi
+fi
