@@ -166,11 +166,11 @@ int h_auth_register(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 		return err->rc;
 	/* Only types are checked here: vg_account_create owns the rules for the values and
 	 * reports every bad field at once. */
-	int unknown_fields = err->nfields;
+	int errors_before = err->nfields; /* unknown fields */
 	raw_string(body, "email", false, &email, err);
 	raw_string(body, "password", false, &password, err);
 	raw_string(body, "display_name", false, &display_name, err);
-	if (err->nfields > unknown_fields)
+	if (err->nfields > errors_before)
 		return err->rc;
 
 	if (err->rc == VG_OK) {

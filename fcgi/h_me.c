@@ -12,7 +12,7 @@ static const char me_sql[] =
     "COALESCE(m.seconds, 0) AS used_seconds, COALESCE(m.cost, 0) AS used_cost "
     "FROM users u LEFT JOIN LATERAL ("
     "  SELECT sum(v.duration_seconds) AS seconds, sum(v.estimated_cost_usd) AS cost "
-    "  FROM videos v WHERE v.user_id = u.id AND v.created_at >= date_trunc('month', now()) "
+    "  FROM videos v WHERE v.user_id = u.id AND v.created_at >= date_trunc('month', now(), 'UTC') "
     "  AND v.status NOT IN ('failed', 'cancelled')) m ON true "
     "WHERE u.id = $1";
 

@@ -97,7 +97,7 @@ static int check_quota(struct vg_req *r, const struct vg_video_req *v, struct vg
 	    r->db, r->a, err,
 	    "SELECT u.quota_video_seconds_month AS quota, coalesce(sum(v.duration_seconds), 0) "
 	    "AS used FROM users u LEFT JOIN videos v ON v.user_id = u.id AND v.created_at >= "
-	    "date_trunc('month', now()) AND v.status NOT IN ('failed', 'cancelled') WHERE u.id = "
+	    "date_trunc('month', now(), 'UTC') AND v.status NOT IN ('failed', 'cancelled') WHERE u.id = "
 	    "$1 GROUP BY u.quota_video_seconds_month",
 	    r->who.user_id);
 

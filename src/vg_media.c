@@ -100,9 +100,16 @@ int vg_media_probe(const char *ffprobe, const char *path, int timeout_s, struct 
 	vg_arena_destroy(a);
 	if (rc != VG_OK) {
 		vg_buf_free(&c.out);
-		if (rc == VG_EINTERNAL && res.exit_code > 0)
+		if (rc == VG_EINTERNAL && res.exit_code > 0) {
 			/* ffprobe ran and refused the file: the input's fault, not ours. */
-			err->rc = rc = VG_EMEDIA;
+			char why[sizeof err->msg];
+
+			memcpy(why, err->msg, sizeof why);
+			rc = vg_err_set(
+			    err, VG_EMEDIA, NULL,
+			    "%s is not audio, video or an image ffprobe can read (%.400s)", path,
+			    why);
+		}
 		return rc;
 	}
 	if (c.overflow) {

@@ -69,7 +69,7 @@ static int not_running(struct runner_worker *w, struct vg_arena *a, const struct
 	if (!r)
 		return err->rc;
 	if (PQntuples(r) == 0)
-		return vg_err_set(err, VG_ENOTFOUND, NULL, "video %s no longer exists", id);
+		return vg_err_set(err, VG_EINVAL, "not_found", "video %s no longer exists", id);
 	status = vg_db_get(r, 0, "status");
 	owner = vg_db_get(r, 0, "job_id");
 	if (owner && !vg_str_eq(owner, job->id))
@@ -108,7 +108,7 @@ static int load_video(struct runner_worker *w, struct vg_arena *a, const struct 
 	if (!r)
 		return err->rc;
 	if (PQntuples(r) == 0)
-		return vg_err_set(err, VG_ENOTFOUND, NULL, "video %s no longer exists", v->id);
+		return vg_err_set(err, VG_EINVAL, "not_found", "video %s no longer exists", v->id);
 	v->status = vg_db_get(r, 0, "status");
 	v->prompt = vg_db_get(r, 0, "prompt");
 	v->style = vg_db_get(r, 0, "style");
@@ -318,6 +318,9 @@ static int step_generate(struct runner_worker *w, struct vg_job *job, struct vg_
 		log_warnx("video %s has the unknown style %s; rendering with the neutral palette",
 		          v.id, v.style);
 	final = vg_storage_path(a, c->storage_dir, "videos", v.id, "mp4");
+	if (!final)
+		return vg_err_set(err, VG_EINVAL, "bad_video", "video id %s cannot name a file",
+		                  v.id);
 	if ((rc = vg_storage_mkdirs(final, err)) != VG_OK)
 		return rc;
 	remove_temps(final);
@@ -439,6 +442,9 @@ static int step_finalize(struct runner_worker *w, struct vg_job *job, struct vg_
 		return rc;
 	final = vg_storage_path(a, c->storage_dir, "videos", v.id, "mp4");
 	thumb = vg_storage_path(a, c->storage_dir, "thumbs", v.id, "jpg");
+	if (!final || !thumb)
+		return vg_err_set(err, VG_EINVAL, "bad_video", "video id %s cannot name a file",
+		                  v.id);
 	src = finalize_source(job, final, &is_tmp);
 	if (!src) {
 		log_warnx("the render of video %s is gone; rendering it again", v.id);
@@ -496,15 +502,17 @@ int j_video_step(struct runner_worker *w, struct vg_job *job, struct vg_err *err
 }
 
 /* The video's files, when it will never have any (failed or cancelled). */
-static void remove_outputs(struct runner_worker *w, const char *id)
+static void remove_outputs(const struct vg_conf *conf, struct vg_arena *a, const char *id)
 {
-	struct vg_arena *a = w->tick_arena;
-	char *final = vg_storage_path(a, w->conf->storage_dir, "videos", id, "mp4");
+	char *final = vg_storage_path(a, conf->storage_dir, "videos", id, "mp4");
 
+	if (!final)
+		return;
 	remove_temps(final);
 	remove_file(final);
-	remove_file(vg_storage_path(a, w->conf->storage_dir, "thumbs", id, "jpg"));
-	vg_arena_reset(a);
+	char *thumb = vg_storage_path(a, conf->storage_dir, "thumbs", id, "jpg");
+	if (thumb)
+		remove_file(thumb);
 }
 
 int j_video_failed(struct runner_worker *w, struct vg_job *job, const struct vg_err *why,
@@ -525,7 +533,8 @@ int j_video_failed(struct runner_worker *w, struct vg_job *job, const struct vg_
 	if (!r)
 		return err->rc;
 	if (PQntuples(r) == 1)
-		remove_outputs(w, id);
+		remove_outputs(w->conf, w->tick_arena, id);
+	vg_arena_reset(w->tick_arena);
 	return VG_OK;
 }
 
@@ -551,16 +560,18 @@ int j_video_cancelled(struct runner_worker *w, struct vg_job *job, struct vg_err
 	if (!r)
 		return err->rc;
 	if (PQntuples(r) == 1)
-		remove_outputs(w, id);
+		remove_outputs(w->conf, w->tick_arena, id);
+	vg_arena_reset(w->tick_arena);
 	return VG_OK;
 }
 
-int j_video_reconcile(struct vg_db *db, struct vg_arena *a, struct vg_err *err)
+int j_video_reconcile(const struct vg_conf *conf, struct vg_db *db, struct vg_arena *a,
+                      struct vg_err *err)
 {
 	PGresult *r;
 
-	/* Jobs that ended without their worker: the rescue gave up (lease_expired), or the job
-	 * was cancelled while queued.  Their videos must not stay queued/running for ever. */
+	/* Jobs that ended without their worker: the rescue gave up (a worker died or hung), or
+	 * the job was cancelled while queued.  Their videos must not stay queued/running. */
 	r = vg_db_q0(
 	    db, a, err,
 	    "UPDATE videos v SET status = CASE WHEN j.state = 'cancelled' THEN 'cancelled' "
@@ -568,13 +579,18 @@ int j_video_reconcile(struct vg_db *db, struct vg_arena *a, struct vg_err *err)
 	    "error = CASE WHEN j.state = 'cancelled' THEN jsonb_build_object('code', "
 	    "'cancelled', 'message', 'the video was cancelled before it finished', "
 	    "'retryable', false) ELSE jsonb_build_object('code', 'internal', 'message', "
-	    "'the video could not be rendered: ' || coalesce(j.last_error->>'message', "
-	    "'its job failed'), 'retryable', false) END, "
+	    "CASE WHEN j.last_error->>'code' IN ('lease_expired', 'worker_restarted') THEN "
+	    "format('the video could not be rendered: the renderer stopped while working on "
+	    "it (try %s of %s)', j.retries, j.max_attempts) ELSE 'the video could not be rendered: "
+	    "' || "
+	    "coalesce(j.last_error->>'message', 'its job failed') END, 'retryable', false) END, "
 	    "finished_at = coalesce(j.finished_at, now()) "
 	    "FROM jobs j WHERE v.job_id = j.id AND j.kind = 'video.generate' AND j.state IN "
 	    "('failed', 'cancelled') AND v.status IN ('queued', 'running') RETURNING v.id");
 	if (!r)
 		return err->rc;
+	for (int i = 0; i < PQntuples(r); i++)
+		remove_outputs(conf, a, PQgetvalue(r, i, 0));
 	if (PQntuples(r) > 0)
 		log_info("reconcile: %d videos whose job had ended were closed", PQntuples(r));
 	return VG_OK;

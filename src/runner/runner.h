@@ -8,11 +8,11 @@
  *   VG_ECANCELLED, code VG_QUEUE_LOST: another worker owns it now → nothing more to do;
  *   VG_ECANCELLED, code RUNNER_SHUTDOWN: we are stopping → the job goes back to the queue
  *     at once with the same step, and this try is not counted;
- *   VG_EINVAL / VG_EBADREQ / VG_ENOTFOUND / VG_EFORBIDDEN: the job's input is wrong →
- *     failed for good at once;
+ *   VG_EINVAL / VG_EBADREQ / VG_EFORBIDDEN: the job's input is wrong (bad payload, the
+ *     row it works on is gone or belongs elsewhere) → failed for good at once;
  *   anything else is transient → retried after vg_backoff_ms, failed for good after
  *     max_attempts (kind->failed() runs in the same transaction).
- * Steps remove their own temporary files before returning an error. */
+ * Steps remove temporary files that no later try will use before returning an error. */
 #ifndef VG_RUNNER_H
 #define VG_RUNNER_H
 
@@ -38,6 +38,7 @@ struct runner_worker {
 	struct vg_arena *tick_arena; /* for progress updates while a step runs */
 	char owner[160];             /* "<name>/<gen>.<idx>/<pid>": jobs.locked_by */
 	long long stop_seen_ms;      /* when SIGTERM was first noticed, 0 before */
+	long long db_down_since_ms;  /* start of a database outage, 0 while it is up */
 };
 
 struct runner_kind {
@@ -51,7 +52,8 @@ struct runner_kind {
 	int (*cancelled)(struct runner_worker *w, struct vg_job *job, struct vg_err *err);
 	/* Master housekeeping: rows left behind by jobs that ended without the step's help
 	 * (rescue gave up, cancelled while queued).  May be NULL. */
-	int (*reconcile)(struct vg_db *db, struct vg_arena *a, struct vg_err *err);
+	int (*reconcile)(const struct vg_conf *conf, struct vg_db *db, struct vg_arena *a,
+	                 struct vg_err *err);
 };
 
 /* The dispatch table, terminated by a NULL kind. */
@@ -72,6 +74,7 @@ int j_video_step(struct runner_worker *w, struct vg_job *job, struct vg_err *err
 int j_video_failed(struct runner_worker *w, struct vg_job *job, const struct vg_err *why,
                    struct vg_err *err);
 int j_video_cancelled(struct runner_worker *w, struct vg_job *job, struct vg_err *err);
-int j_video_reconcile(struct vg_db *db, struct vg_arena *a, struct vg_err *err);
+int j_video_reconcile(const struct vg_conf *conf, struct vg_db *db, struct vg_arena *a,
+                      struct vg_err *err);
 
 #endif

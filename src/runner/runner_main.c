@@ -23,7 +23,6 @@ struct runner_master {
 	char name[128];   /* runner.name or the host name; fixed until restart */
 	struct vg_db *db; /* the master's own connection, for housekeeping */
 	struct vg_arena *arena;
-	bool own_rescued; /* our previous life's jobs have been put back */
 	bool foreground;
 	long long next_rescue_ms, next_reconcile_ms;
 };
@@ -54,22 +53,31 @@ static void open_db(struct runner_master *m)
 	    vg_db_new(m->conf.db_conninfo, "veogen-runner-master", m->conf.db_statement_timeout_ms);
 }
 
+/* Our previous life's jobs go back to the queue before any worker of this life exists: done
+ * later, the owner prefix would take this life's jobs too.  So start-up waits for the
+ * database (TERM still stops us: no signal is blocked yet). */
 static void rescue_own(struct runner_master *m)
 {
 	char prefix[160];
 	struct vg_err err;
 	int n = 0;
 
-	vg_err_clear(&err);
 	snprintf(prefix, sizeof prefix, "%s/", m->name);
-	if (vg_queue_rescue_owner(m->db, m->arena, prefix, &n, &err) == VG_OK) {
-		m->own_rescued = true;
-		log_info("start-up: %d jobs of an earlier %s were put back in the queue", n,
-		         m->name);
-	} else {
-		log_warnx("start-up: cannot put back the jobs of an earlier %s yet: %s", m->name,
-		          err.msg);
+	for (int tries = 0;; tries++) {
+		vg_err_clear(&err);
+		if (vg_queue_rescue_owner(m->db, m->arena, prefix, &n, &err) == VG_OK)
+			break;
+		if (tries % 30 == 0) {
+			log_warnx("start-up: waiting for the database to put back the jobs of an "
+			          "earlier %s: %s",
+			          m->name, err.msg);
+			vg_notify("STATUS=waiting for the database");
+		}
+		vg_db_end_request(m->db);
+		vg_arena_reset(m->arena);
+		sleep(2);
 	}
+	log_info("start-up: %d jobs of an earlier %s were put back in the queue", n, m->name);
 	vg_db_end_request(m->db);
 	vg_arena_reset(m->arena);
 }
@@ -120,6 +128,22 @@ static int m_reload(void *ctx)
 	return 0;
 }
 
+/* Tells /readyz that someone will run jobs: one row per runner name, refreshed each tick. */
+static void report_alive(struct runner_master *m)
+{
+	struct vg_err err;
+
+	vg_err_clear(&err);
+	if (!vg_db_q(m->db, m->arena, &err,
+	             "INSERT INTO runners (name, pid, workers, version) VALUES ($1, $2, $3, $4) "
+	             "ON CONFLICT (name) DO UPDATE SET pid = EXCLUDED.pid, workers = "
+	             "EXCLUDED.workers, version = EXCLUDED.version, seen_at = now(), started_at = "
+	             "CASE WHEN runners.pid = EXCLUDED.pid THEN runners.started_at ELSE now() END",
+	             m->name, vg_arena_printf(m->arena, "%d", (int)getpid()),
+	             vg_arena_printf(m->arena, "%d", m->conf.runner_workers), PACKAGE_VERSION))
+		log_warnx("cannot report this runner as alive: %s", err.msg);
+}
+
 static void m_tick(void *ctx)
 {
 	struct runner_master *m = ctx;
@@ -130,8 +154,7 @@ static void m_tick(void *ctx)
 	if (now < m->next_rescue_ms)
 		return;
 	m->next_rescue_ms = now + RESCUE_EVERY_MS;
-	if (!m->own_rescued)
-		rescue_own(m);
+	report_alive(m);
 	vg_err_clear(&err);
 	if (vg_queue_rescue_expired(m->db, m->arena, &n, &err) != VG_OK)
 		log_warnx("cannot rescue expired leases: %s", err.msg);
@@ -144,7 +167,7 @@ static void m_tick(void *ctx)
 		if (!k->reconcile)
 			continue;
 		vg_err_clear(&err);
-		if (k->reconcile(m->db, m->arena, &err) != VG_OK)
+		if (k->reconcile(&m->conf, m->db, m->arena, &err) != VG_OK)
 			log_warnx("cannot reconcile %s jobs: %s", k->kind, err.msg);
 		vg_db_end_request(m->db);
 		vg_arena_reset(m->arena);
@@ -165,12 +188,14 @@ static void runner_name(struct runner_master *m)
 int main(int argc, char **argv)
 {
 	struct runner_master m;
-	const char *path = VG_SYSCONFDIR "/veogen.conf";
+	const char *path = getenv("VEOGEN_CONF");
 	bool test = false;
 	struct vg_err err;
 	int opt, rc;
 
 	memset(&m, 0, sizeof m);
+	if (!path || !*path)
+		path = VG_SYSCONFDIR "/veogen.conf";
 	while ((opt = getopt(argc, argv, "c:Fth")) != -1) {
 		switch (opt) {
 		case 'c':
@@ -212,6 +237,9 @@ int main(int argc, char **argv)
 	m.arena = vg_arena_create(8192);
 	open_db(&m);
 	rescue_own(&m); /* before any worker of ours can claim */
+	report_alive(&m);
+	vg_db_end_request(m.db);
+	vg_arena_reset(m.arena);
 	m.next_rescue_ms = runner_now_ms() + RESCUE_EVERY_MS;
 	log_info("veogen-runner %s starting as %s with %d workers", PACKAGE_VERSION, m.name,
 	         m.conf.runner_workers);

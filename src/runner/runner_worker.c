@@ -16,6 +16,11 @@
 /* Time kept back from runner.shutdown_timeout_s to hand an abandoned job back before the
  * master's SIGKILL. */
 #define HANDBACK_MARGIN_MS 5000
+/* Steps run back to back for one claim before the job goes back to the queue (a step that
+ * says "next" without moving on must not spin a worker for ever). */
+#define MAX_STEPS_PER_CLAIM 16
+/* Longest pause between connection attempts while the database is down. */
+#define DB_DOWN_MAX_WAIT_MS 10000
 
 const struct runner_kind runner_kinds[] = {
     {"video.generate", j_video_step, j_video_failed, j_video_cancelled, j_video_reconcile},
@@ -78,16 +83,18 @@ static void hand_back(struct runner_worker *w, struct vg_job *job)
 
 	vg_err_clear(&err);
 	if (vg_queue_defer(w->db, w->step_arena, job, job->step, 0, &err) == VG_OK)
-		log_info("stopping: step %s handed back to the queue", job->step);
+		log_info("step %s handed back to the queue", job->step);
 	else
-		log_warnx("stopping: cannot hand step %s back (%s); its lease will expire",
-		          job->step, err.msg);
+		log_warnx("cannot hand step %s back (%s); its lease will expire", job->step,
+		          err.msg);
 	vg_arena_reset(w->step_arena);
 }
 
+/* Only what steps say on purpose: library calls use VG_ENOTFOUND and the like for
+ * conditions that may pass. */
 static bool permanent(int rc)
 {
-	return rc == VG_EINVAL || rc == VG_EBADREQ || rc == VG_ENOTFOUND || rc == VG_EFORBIDDEN;
+	return rc == VG_EINVAL || rc == VG_EBADREQ || rc == VG_EFORBIDDEN;
 }
 
 static void cancelled(struct runner_worker *w, const struct runner_kind *k, struct vg_job *job)
@@ -172,7 +179,7 @@ static void run_job(struct runner_worker *w, struct vg_job *job)
 		vg_log_set_job(NULL);
 		return;
 	}
-	for (;;) {
+	for (int steps = 1;; steps++) {
 		long long t0 = runner_now_ms();
 		int rc;
 
@@ -184,14 +191,14 @@ static void run_job(struct runner_worker *w, struct vg_job *job)
 		if (rc == RUNNER_NEXT) {
 			log_debug("step done in %lld ms; next: %s", runner_now_ms() - t0,
 			          job->step);
-			if (vg_worker_stop) {
+			if (vg_worker_stop || steps == MAX_STEPS_PER_CLAIM) {
 				hand_back(w, job);
 				break;
 			}
 			continue;
 		}
 		if (rc == RUNNER_DONE) {
-			log_info("%s finished its step in %lld ms", job->kind,
+			log_info("step done in %lld ms; the job left our hands",
 			         runner_now_ms() - t0);
 			break;
 		}
@@ -223,8 +230,16 @@ static PGconn *ensure_listening(struct runner_worker *w, int *backend_pid)
 
 	vg_err_clear(&err);
 	if (vg_db_ensure(w->db, &err) != VG_OK) {
-		log_warnx("database unavailable: %s", err.msg);
+		if (w->db_down_since_ms == 0) {
+			w->db_down_since_ms = runner_now_ms();
+			log_warnx("no jobs until the database is back: %s", err.msg);
+		}
 		return NULL;
+	}
+	if (w->db_down_since_ms) {
+		log_info("the database is back after %lld ms",
+		         runner_now_ms() - w->db_down_since_ms);
+		w->db_down_since_ms = 0;
 	}
 	c = vg_db_conn(w->db);
 	if (c && PQstatus(c) == CONNECTION_OK && PQbackendPID(c) == *backend_pid)
@@ -245,7 +260,17 @@ static PGconn *ensure_listening(struct runner_worker *w, int *backend_pid)
  * early), in slices of at most a second so SIGTERM is seen promptly. */
 static void idle(struct runner_worker *w, PGconn *c)
 {
-	long long until = runner_now_ms() + w->conf->runner_poll_interval_ms;
+	long long wait = w->conf->runner_poll_interval_ms;
+	long long until;
+
+	/* While the database is down, try less and less often (up to 10 s). */
+	if (w->db_down_since_ms) {
+		long long down = runner_now_ms() - w->db_down_since_ms;
+
+		wait = down / 4 > wait ? down / 4 : wait;
+		wait = wait > DB_DOWN_MAX_WAIT_MS ? DB_DOWN_MAX_WAIT_MS : wait;
+	}
+	until = runner_now_ms() + wait;
 
 	while (!vg_worker_stop) {
 		long long left = until - runner_now_ms();

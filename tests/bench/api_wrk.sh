@@ -11,8 +11,12 @@
 # creates_per_min = 0) and max_requests = 0, so that no responder is recycled while its RSS
 # is watched.  The stack itself is not changed.
 #
+# For the POST run the stack's runner is stopped (`contrib/devstack down runner`), the videos
+# it created are cancelled, and the runner is started again: otherwise ffmpeg renders the
+# queued clips on the same cores while creation is measured.  BENCH_STOP_RUNNER=0 keeps it.
+#
 # Environment (as `contrib/devstack env` prints it): VEOGEN_BASE_URL, VEOGEN_STATE,
-# VEOGEN_CONF, VEOGEN_BUILD.  Knobs: BENCH_DURATION (10s), BENCH_POST_DURATION (5s),
+# VEOGEN_CONF, VEOGEN_BUILD, VEOGEN_DEVSTACK.  Knobs: BENCH_DURATION (10s), BENCH_POST_DURATION (5s),
 # BENCH_CONNECTIONS (64), BENCH_LATENCY_CONNECTIONS (8), BENCH_THREADS (2),
 # BENCH_RSS_REQUESTS (100000), BENCH_PORT (stack port + 1), FCGI_CONST (the binary).
 set -euo pipefail
@@ -98,10 +102,17 @@ if [ "$mode" = full ]; then
 	curl -fsS -o /dev/null "$base/healthz" || die "no dev stack at $base (contrib/devstack up)"
 fi
 
+devstack=${VEOGEN_DEVSTACK:-$top/contrib/devstack}
+stop_runner=${BENCH_STOP_RUNNER:-1}
+runner_stopped=
+
 work=$(mktemp -d /tmp/veogen-bench.XXXXXX)
 chmod 755 "$work" # nginx workers may run as another user
 pids=()
 cleanup() {
+	if [ -n "$runner_stopped" ]; then
+		"$devstack" up runner > /dev/null 2>&1 || echo "api_wrk: could not restart the runner: $devstack up runner" >&2
+	fi
 	if [ -f "$work/nginx.pid" ]; then
 		kill "$(cat "$work/nginx.pid")" 2> /dev/null || true
 	fi
@@ -220,8 +231,11 @@ run_wrk() {
 	local name=$1 c=$2 dur=$3 url=$4 out errs
 	shift 4
 	out=$work/wrk-$(printf '%s' "$name" | tr -c 'A-Za-z0-9' _).txt
+	local cpu0 cpu1
+	cpu0=$(cpu_snap)
 	wrk -t "$threads" -c "$c" -d "$dur" --latency "$@" "$url" > "$out" 2>&1 ||
 		die "wrk failed for $name: $(cat "$out")"
+	cpu1=$(cpu_snap)
 	rps[$name]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
 	p99[$name]=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
 	total[$name]=$(awk '/requests in/ { print $1 }' "$out")
@@ -230,10 +244,49 @@ run_wrk() {
 	bad[$name]=$((${bad[$name]:-0} + ${errs:-0}))
 	printf '%-40s %7s req/s  p99 %8s ms  (%s requests, %s not 2xx)\n' \
 		"$name" "${rps[$name]}" "${p99[$name]}" "${total[$name]}" "${bad[$name]}"
+	cpu_report "$cpu0" "$cpu1"
 	if [ "${bad[$name]}" -gt 0 ]; then
 		echo "  WARNING: ${bad[$name]} answers were not 2xx (or sockets failed):" \
 			"these figures do not measure the happy path" >&2
 	fi
+}
+
+# The stack's postmaster: the first line of its socket's lock file (database.conninfo).
+pg_master=
+if [ "$mode" = full ]; then
+	conninfo=$(conf_get database conninfo)
+	pg_host=$(printf '%s\n' "$conninfo" | sed -n 's/.*host=\([^ ]*\).*/\1/p')
+	pg_port=$(printf '%s\n' "$conninfo" | sed -n 's/.*port=\([0-9]*\).*/\1/p')
+	[ -n "$pg_host" ] && [ -r "$pg_host/.s.PGSQL.${pg_port:-5432}.lock" ] &&
+		pg_master=$(head -1 "$pg_host/.s.PGSQL.${pg_port:-5432}.lock")
+fi
+
+# cpu_snap: CPU clock ticks used so far by PostgreSQL (the stack's), veogen-fcgi, nginx,
+# redis-server and fcgi_const, and by the whole machine (busy, of total).
+cpu_snap() {
+	local busy
+	busy=$(awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat)
+	{ cat /proc/[0-9]*/stat 2> /dev/null || true; } | awk -v pm="${pg_master:-x}" -v busy="$busy" '
+		{
+			# comm may hold spaces: count fields from the closing parenthesis
+			r = substr($0, index($0, ") ") + 2); split(r, f, " ")
+			comm = substr($0, index($0, "(") + 1, index($0, ") ") - index($0, "(") - 1)
+			ticks = f[12] + f[13]; pid = $1; ppid = f[2]
+			if (pid == pm || ppid == pm) t["postgres"] += ticks
+			else if (comm == "veogen-fcgi" || comm == "nginx" || comm == "redis-server" || comm == "fcgi_const") t[comm] += ticks
+		}
+		END { printf "%d %d %d %d %d %s\n", t["postgres"], t["veogen-fcgi"], t["nginx"], t["redis-server"], t["fcgi_const"], busy }'
+}
+
+# cpu_report BEFORE AFTER: seconds of CPU per component over a run.
+cpu_report() {
+	awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		n = split("postgres veogen-fcgi nginx redis fcgi_const", name, " ")
+		line = "  cpu s:"
+		for (i = 1; i <= n; i++) { d = (y[i] - x[i]) / hz; if (d >= 0.05) line = line sprintf(" %s %.1f,", name[i], d) }
+		printf "%s machine busy %.1f of %.1f (the rest: wrk and anything else running)\n", line, (y[6] - x[6]) / hz, (y[7] - x[7]) / hz
+	}'
 }
 
 ratio() {
@@ -263,7 +316,12 @@ if [ "$mode" = full ]; then
 		-d '{"prompt":"benchmark: one video to read","duration_seconds":4}' \
 		"$base/api/v1/videos" | tr -d '\r' | sed -n 's/^[Ll]ocation: *//p')
 	[ -n "$location" ] || die "POST /api/v1/videos gave no Location header"
-	rss_before=$(responders)
+	# Read a finished video (with result and links), and measure while no ffmpeg runs.
+	for _ in $(seq 240); do
+		curl -fsS "${auth[@]}" "$base$location" | grep -q '"status": *"\(succeeded\|failed\|cancelled\)"' && break
+		sleep 0.5
+	done
+	rss_cold=$(responders)
 
 	echo "## throughput at $conns connections"
 	run_wrk "(1) GET video via the stack" "$conns" "$duration" "$base$location" "${auth[@]}"
@@ -291,21 +349,29 @@ if [ "$mode" = full ]; then
 	echo "(1)/(3):  $(ratio "${rps[$g1]}" "${rps[$c3]}")"
 	echo "(1b)/(3): $(ratio "${rps[$g1b]}" "${rps[$c3]}")"
 	echo "p99 of (1b) at $lat_conns connections: ${p99["(1b) GET video, $lat_conns conns"]} ms (target < 10 ms)"
+	rss_warm=$(responders)
 
 	# Flat RSS: GETs until the bench's responders have served rss_requests in all.
 	secs=$(awk -v n="$rss_requests" -v r="${rps[$g1b]}" 'BEGIN { print int(n / (r > 0 ? r : 1)) + 1 }')
 	echo "## memory"
 	run_wrk "(rss) GET video for ${secs}s" "$conns" "${secs}s" "$bench$location" "${auth[@]}"
 	rss_after=$(responders)
-	echo "responder pid:RSS KiB before: $rss_before"
-	echo "responder pid:RSS KiB after:  $rss_after"
-	echo "the same processes throughout: $([ "$(printf '%s' "$rss_before" | sed 's/:[0-9]*//g')" = \
+	echo "responder pid:RSS KiB at start:              $rss_cold"
+	echo "responder pid:RSS KiB after the runs above:  $rss_warm"
+	echo "responder pid:RSS KiB after ${total["(rss) GET video for ${secs}s"]} more: $rss_after"
+	echo "the same processes throughout: $([ "$(printf '%s' "$rss_cold" | sed 's/:[0-9]*//g')" = \
 		"$(printf '%s' "$rss_after" | sed 's/:[0-9]*//g')" ] && echo yes || echo NO)"
 	max_rss=$(printf '%s\n' "$rss_after" | tr ' ' '\n' | awk -F: 'NF == 2 && $2 > m { m = $2 } END { print m + 0 }')
-	echo "largest responder after: $max_rss KiB (target < 10 MiB = 10240 KiB, flat)"
+	growth=$(printf '%s\n%s\n' "$rss_warm" "$rss_after" | tr ' ' '\n' |
+		awk -F: 'NF == 2 { if ($1 in w) { d = $2 - w[$1]; if (d > g) g = d } else w[$1] = $2 } END { print g + 0 }')
+	echo "largest responder: $max_rss KiB (target < 10240 KiB); largest growth over the last run: $growth KiB (target: flat)"
 
 	# Creation last: every 202 is a job the runner then picks up.
 	echo "## creation"
+	if [ "$stop_runner" = 1 ] && [ -x "$devstack" ]; then
+		"$devstack" down runner > /dev/null 2>&1 && runner_stopped=1 &&
+			echo "(the stack's runner is stopped during this run, and started again after it)"
+	fi
 	export VEOGEN_BENCH_TOKEN=$token
 	run_wrk "(4) POST /api/v1/videos" "$conns" "$post_duration" "$bench/api/v1/videos" \
 		-s "$here/post_video.lua" < /dev/null
@@ -319,7 +385,8 @@ if [ "$mode" = full ]; then
 			page=$(curl -fsS -G "${auth[@]}" --data-urlencode "status=$status" \
 				--data-urlencode limit=100 ${cursor:+--data-urlencode "cursor=$cursor"} \
 				"$bench/api/v1/videos") || break
-			printf '%s' "$page" | grep -o '"id": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' >> "$work/ids"
+			{ printf '%s' "$page" | grep -o '"id": *"[^"]*"' || true; } |
+				sed 's/.*"\([^"]*\)"$/\1/' >> "$work/ids"
 			cursor=$(printf '%s' "$page" | sed -n 's/.*"next_cursor": *"\([^"]*\)".*/\1/p')
 			[ -n "$cursor" ] || break
 		done
@@ -329,7 +396,7 @@ if [ "$mode" = full ]; then
 			awk -v b="$bench" '{ printf "url = \"%s/api/v1/videos/%s/cancel\"\noutput = \"/dev/null\"\n", b, $0 }' \
 				> "$work/cancel.cfg"
 		cancelled=$(curl -sS --parallel --parallel-max 8 -X POST "${auth[@]}" -w '%{http_code}\n' \
-			-K "$work/cancel.cfg" | grep -c '^202$' || true)
+			-K "$work/cancel.cfg" 2> "$work/cancel.err" | grep -c '^202$' || true)
 		echo "cancelled $cancelled of $(sort -u "$work/ids" | wc -l) benchmark videos still queued or running"
 	fi
 fi

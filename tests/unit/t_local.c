@@ -232,6 +232,37 @@ static void test_spawn_missing_program(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "cannot run veogen-no-such-program"));
 }
 
+/* Children of this process that exited and were never waited for. */
+static int zombie_children(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int zombies = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		char path[300], buf[512], state;
+		const char *close_paren;
+		int ppid;
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		/* "pid (comm) state ppid ...": comm may hold spaces, so parse after ')' */
+		if (fgets(buf, sizeof buf, f) && (close_paren = strrchr(buf, ')')) &&
+		    sscanf(close_paren + 1, " %c %d", &state, &ppid) == 2 && state == 'Z' &&
+		    ppid == getpid())
+			zombies++;
+		fclose(f);
+	}
+	closedir(d);
+	return zombies;
+}
+
 static void test_spawn_timeout_escalates_to_kill(void)
 {
 	const char *polite[] = {"sleep", "30", NULL};
@@ -252,9 +283,7 @@ static void test_spawn_timeout_escalates_to_kill(void)
 	CU_ASSERT(now_s() - t0 >= 2.9 && now_s() - t0 < 4.5);
 	CU_ASSERT_EQUAL(res.signal, SIGKILL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "started"));
-	/* no zombie left behind */
-	CU_ASSERT_EQUAL(waitpid(-1, NULL, WNOHANG), -1);
-	CU_ASSERT_EQUAL(errno, ECHILD);
+	CU_ASSERT_EQUAL(zombie_children(), 0);
 }
 
 static int cancel_on_second_line(void *ctx, const char *line)
@@ -382,11 +411,12 @@ static double first_frame_psnr(const char *video, const char *image, int w, int 
 
 static void test_render_from_image(void)
 {
-	const char *img = path_in_workdir("first.png"), *other = path_in_workdir("other.png");
+	/* no extension: an upload is decoded by its content, not its name */
+	const char *img = path_in_workdir("first-frame"), *other = path_in_workdir("other.png");
 	const char *out = path_in_workdir("from-image.mp4");
-	const char *make_img[] = {"ffmpeg",    "-v",    "error", "-y",
-	                          "-f",        "lavfi", "-i",    "testsrc=s=800x600",
-	                          "-frames:v", "1",     img,     NULL};
+	const char *make_img[] = {
+	    "ffmpeg",    "-v", "error", "-y",     "-f",   "lavfi", "-i", "testsrc=s=800x600",
+	    "-frames:v", "1",  "-f",    "image2", "-c:v", "png",   img,  NULL};
 	const char *make_other[] = {"ffmpeg",    "-v",    "error", "-y",
 	                            "-f",        "lavfi", "-i",    "mandelbrot=s=800x600",
 	                            "-frames:v", "1",     other,   NULL};

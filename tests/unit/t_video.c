@@ -93,16 +93,22 @@ static void expect_ok(const char *text)
 }
 
 /* Bodies are built in their own arena: parsing resets the request arena. */
-static struct vg_arena *scratch;
+static struct vg_arena *scratch_arena;
+
+/* Created on first use: a function, so argument evaluation order cannot see it unset. */
+static struct vg_arena *scratch(void)
+{
+	if (!scratch_arena)
+		scratch_arena = vg_arena_create(4096);
+	return scratch_arena;
+}
 
 static char *repeat(const char *unit, size_t n)
 {
 	size_t u = strlen(unit);
 	char *s;
 
-	if (!scratch)
-		scratch = vg_arena_create(4096);
-	s = vg_arena_alloc(scratch, u * n + 1);
+	s = vg_arena_alloc(scratch(), u * n + 1);
 	for (size_t i = 0; i < n; i++)
 		memcpy(s + i * u, unit, u);
 	s[u * n] = '\0';
@@ -114,7 +120,7 @@ static char *body_with(const char *key, const char *unit, size_t n)
 {
 	const char *s = repeat(unit, n);
 
-	return vg_arena_printf(scratch, "{\"prompt\":\"p\",\"%s\":\"%s\"}", key, s);
+	return vg_arena_printf(scratch(), "{\"prompt\":\"p\",\"%s\":\"%s\"}", key, s);
 }
 
 /* ---- validation */
@@ -175,9 +181,9 @@ static void test_prompt(void)
 	expect_field("{\"prompt\":\"   \"}", "prompt", NULL);
 	expect_field("{\"prompt\":42}", "prompt", "string");
 	/* 2000 code points (4000 bytes) fit, 2001 do not */
-	expect_ok(vg_arena_printf(scratch, "{\"prompt\":\"%s\"}", repeat("\xc3\xa9", 2000)));
+	expect_ok(vg_arena_printf(scratch(), "{\"prompt\":\"%s\"}", repeat("\xc3\xa9", 2000)));
 	CU_ASSERT_EQUAL(strlen(req.prompt), 4000);
-	expect_field(vg_arena_printf(scratch, "{\"prompt\":\"%s\"}", repeat("x", 2001)), "prompt",
+	expect_field(vg_arena_printf(scratch(), "{\"prompt\":\"%s\"}", repeat("x", 2001)), "prompt",
 	             "2000");
 }
 
@@ -322,10 +328,10 @@ static void test_webhook_url(void)
 	             "https");
 	/* 2048 characters fit, 2049 do not */
 	expect_ok(body_with("webhook_url", "https://example.com/", 1));
-	expect_ok(vg_arena_printf(scratch,
+	expect_ok(vg_arena_printf(scratch(),
 	                          "{\"prompt\":\"p\",\"webhook_url\":\"https://e.com/%s\"}",
 	                          repeat("a", 2048 - strlen("https://e.com/"))));
-	expect_field(vg_arena_printf(scratch,
+	expect_field(vg_arena_printf(scratch(),
 	                             "{\"prompt\":\"p\",\"webhook_url\":\"https://e.com/%s\"}",
 	                             repeat("a", 2049 - strlen("https://e.com/"))),
 	             "webhook_url", "2048");
@@ -533,9 +539,9 @@ static void test_cleanup(void)
 {
 	if (arena)
 		vg_arena_destroy(arena);
-	if (scratch)
-		vg_arena_destroy(scratch);
-	arena = scratch = NULL;
+	if (scratch_arena)
+		vg_arena_destroy(scratch_arena);
+	arena = scratch_arena = NULL;
 }
 
 void t_video_register(void)
