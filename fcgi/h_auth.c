@@ -17,13 +17,9 @@
 #include "vg_json.h"
 #include "vg_log.h"
 
-/* API.md defaults: failed logins 10 per account and 100 per client address per 15 minutes;
- * registrations 100 per client address per hour. */
-#define LOGIN_FAILS_PER_ACCOUNT   10
-#define LOGIN_FAILS_PER_ADDRESS   100
-#define LOGIN_FAIL_WINDOW_S       900
-#define REGISTRATIONS_PER_ADDRESS 100
-#define REGISTRATION_WINDOW_S     3600
+/* Windows of the limits.failed_logins_* and limits.registrations_per_address budgets. */
+#define LOGIN_FAIL_WINDOW_S   900
+#define REGISTRATION_WINDOW_S 3600
 
 #define REFRESH_TOKEN_BYTES 32
 /* Tokens we issue are 43 characters; anything much longer cannot be one of ours. */
@@ -175,9 +171,9 @@ int h_auth_register(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 
 	if (err->rc == VG_OK) {
 		const char *key = vg_arena_printf(r->a, "vg:reg:addr:%s", client_addr(r));
-		if (vg_ratelimit_hit(r, key, REGISTRATIONS_PER_ADDRESS, REGISTRATION_WINDOW_S, true,
-		                     err) == VG_ERATE)
-			return throttled(w, err, REGISTRATIONS_PER_ADDRESS,
+		if (vg_ratelimit_hit(r, key, r->conf->limits_registrations_per_address,
+		                     REGISTRATION_WINDOW_S, true, err) == VG_ERATE)
+			return throttled(w, err, r->conf->limits_registrations_per_address,
 			                 "registrations from this address");
 	}
 
@@ -217,9 +213,11 @@ static void count_login_failure(struct vg_req *r, const char *acct_key, const ch
 	struct vg_err ignored;
 
 	vg_err_clear(&ignored);
-	vg_ratelimit_hit(r, acct_key, LOGIN_FAILS_PER_ACCOUNT, LOGIN_FAIL_WINDOW_S, true, &ignored);
+	vg_ratelimit_hit(r, acct_key, r->conf->limits_failed_logins_per_account,
+	                 LOGIN_FAIL_WINDOW_S, true, &ignored);
 	vg_err_clear(&ignored);
-	vg_ratelimit_hit(r, addr_key, LOGIN_FAILS_PER_ADDRESS, LOGIN_FAIL_WINDOW_S, true, &ignored);
+	vg_ratelimit_hit(r, addr_key, r->conf->limits_failed_logins_per_address,
+	                 LOGIN_FAIL_WINDOW_S, true, &ignored);
 }
 
 int h_auth_login(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
@@ -240,13 +238,14 @@ int h_auth_login(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 	/* Throttle before spending a KDF run; only failures are counted. */
 	const char *acct_key = account_key(r, email);
 	const char *addr_key = vg_arena_printf(r->a, "vg:loginfail:addr:%s", client_addr(r));
-	if (vg_ratelimit_hit(r, addr_key, LOGIN_FAILS_PER_ADDRESS, LOGIN_FAIL_WINDOW_S, false,
-	                     err) == VG_ERATE)
-		return throttled(w, err, LOGIN_FAILS_PER_ADDRESS,
+	if (vg_ratelimit_hit(r, addr_key, r->conf->limits_failed_logins_per_address,
+	                     LOGIN_FAIL_WINDOW_S, false, err) == VG_ERATE)
+		return throttled(w, err, r->conf->limits_failed_logins_per_address,
 		                 "failed logins from this address");
-	if (vg_ratelimit_hit(r, acct_key, LOGIN_FAILS_PER_ACCOUNT, LOGIN_FAIL_WINDOW_S, false,
-	                     err) == VG_ERATE)
-		return throttled(w, err, LOGIN_FAILS_PER_ACCOUNT, "failed logins for this account");
+	if (vg_ratelimit_hit(r, acct_key, r->conf->limits_failed_logins_per_account,
+	                     LOGIN_FAIL_WINDOW_S, false, err) == VG_ERATE)
+		return throttled(w, err, r->conf->limits_failed_logins_per_account,
+		                 "failed logins for this account");
 
 	if (strlen(email) <= LOGIN_EMAIL_MAX_LEN) {
 		user = vg_db_q(r->db, r->a, err,

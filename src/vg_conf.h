@@ -35,6 +35,9 @@ struct vg_conf {
 	int limits_max_json_depth;
 	int limits_requests_per_min;
 	int limits_creates_per_min;
+	int limits_failed_logins_per_account; /* per 15 minutes */
+	int limits_failed_logins_per_address; /* per 15 minutes */
+	int limits_registrations_per_address; /* per hour */
 	/* auth */
 	char *auth_jwt_alg; /* HS256 | RS256 */
 	char *auth_jwt_secret_file;

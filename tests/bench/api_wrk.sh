@@ -88,9 +88,9 @@ nginx_workers=${nginx_workers:-2}
 fcgi_workers=$(conf_get fcgi workers)
 fcgi_workers=${fcgi_workers:-4}
 
-# fcgi_const: given, or in the build directory (built there when missing).
+# fcgi_const: given, or (re)built in the build directory.
 fcgi_const=${FCGI_CONST:-$build/tests/bench/fcgi_const}
-if [ ! -x "$fcgi_const" ] && [ -f "$build/Makefile" ]; then
+if [ -z "${FCGI_CONST:-}" ] && [ -f "$build/Makefile" ]; then
 	make -s -C "$build" tests/bench/fcgi_const >&2
 fi
 [ -x "$fcgi_const" ] ||
@@ -271,9 +271,11 @@ cpu_snap() {
 			# comm may hold spaces: count fields from the closing parenthesis
 			r = substr($0, index($0, ") ") + 2); split(r, f, " ")
 			comm = substr($0, index($0, "(") + 1, index($0, ") ") - index($0, "(") - 1)
-			ticks = f[12] + f[13]; pid = $1; ppid = f[2]
-			if (pid == pm || ppid == pm) t["postgres"] += ticks
-			else if (comm == "veogen-fcgi" || comm == "nginx" || comm == "redis-server" || comm == "fcgi_const") t[comm] += ticks
+			# own time, plus that of exited children (recycled responders, closed backends)
+			ticks = f[12] + f[13]; reaped = f[14] + f[15]; pid = $1; ppid = f[2]
+			if (pid == pm) t["postgres"] += ticks + reaped
+			else if (ppid == pm) t["postgres"] += ticks
+			else if (comm == "veogen-fcgi" || comm == "nginx" || comm == "redis-server" || comm == "fcgi_const") t[comm] += ticks + reaped
 		}
 		END { printf "%d %d %d %d %d %s\n", t["postgres"], t["veogen-fcgi"], t["nginx"], t["redis-server"], t["fcgi_const"], busy }'
 }

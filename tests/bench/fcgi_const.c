@@ -3,14 +3,14 @@
  *   fcgi_const                  accept on an inherited socket on fd 0 (spawn-fcgi -n …)
  *   fcgi_const SOCKET [WORKERS] bind a unix socket at SOCKET and pre-fork WORKERS (default 1)
  *
- * Every request gets the same JSON body (a video object of the size the API returns), written
- * with the same libfcgi calls the real responder uses, so the difference between the two in
- * tests/bench/api_wrk.sh is the API's own work: auth, database, JSON. */
+ * Every request gets the same JSON body (a finished video object as GET /api/v1/videos/{id}
+ * returns it, 950 bytes), written with the same libfcgi calls the real responder uses, so the
+ * difference between the two in tests/bench/api_wrk.sh is the API's own work: authentication,
+ * database, JSON. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,14 +24,20 @@
 #define MAX_WORKERS 256
 
 static const char body[] =
-    "{\"id\":\"0d8f3c52-6a53-4cf0-9a57-1d7c2b1e0f11\",\"status\":\"queued\",\"progress\":0,"
-    "\"stage\":\"queued\",\"prompt\":\"a red fox running through fresh snow at dawn\","
-    "\"negative_prompt\":null,\"style\":\"cinematic\",\"duration_seconds\":8,"
-    "\"aspect_ratio\":\"16:9\",\"resolution\":\"720p\",\"seed\":null,\"provider\":\"local\","
-    "\"model\":\"veogen-preview-1\",\"created_at\":\"2026-11-24T10:00:00Z\","
-    "\"started_at\":null,\"finished_at\":null,\"attempts\":0,\"error\":null,\"result\":null,"
-    "\"estimated_cost_usd\":0.0,"
-    "\"links\":{\"self\":\"/api/v1/videos/0d8f3c52-6a53-4cf0-9a57-1d7c2b1e0f11\"}}";
+    "{\"id\":\"3bedfbaf-7201-47c0-a472-6cd5cd299c83\",\"status\":\"succeeded\","
+    "\"progress\":100,\"stage\":\"done\",\"prompt\":\"benchmark: one video to read\","
+    "\"negative_prompt\":null,\"style\":null,\"duration_seconds\":4,\"aspect_ratio\":\"16:9\","
+    "\"resolution\":\"720p\",\"seed\":null,\"image_id\":null,\"last_frame_id\":null,"
+    "\"reference_image_ids\":[],\"provider\":\"local\",\"model\":\"veogen-preview-1\","
+    "\"webhook_url\":null,\"created_at\":\"2026-11-24T01:59:22Z\","
+    "\"started_at\":\"2026-11-24T01:59:22Z\",\"finished_at\":\"2026-11-24T01:59:28Z\","
+    "\"attempts\":1,\"error\":null,\"result\":{\"width\":1280,\"height\":720,"
+    "\"sha256\":\"9654a9f0443cfe9bffa93cff5f7fc7479a12790ebec0177abff68fed535c1ecd\","
+    "\"has_audio\":true,\"mime_type\":\"video/mp4\",\"size_bytes\":460923,"
+    "\"duration_seconds\":4.0},\"estimated_cost_usd\":0.0,"
+    "\"links\":{\"self\":\"/api/v1/videos/3bedfbaf-7201-47c0-a472-6cd5cd299c83\","
+    "\"content\":\"/api/v1/videos/3bedfbaf-7201-47c0-a472-6cd5cd299c83/content\","
+    "\"thumbnail\":\"/api/v1/videos/3bedfbaf-7201-47c0-a472-6cd5cd299c83/thumbnail\"}}";
 
 static volatile sig_atomic_t stop_requested;
 /* Set in the master only: the pool it passes TERM/INT on to. */
@@ -63,7 +69,7 @@ static void install_stop_handler(void)
 static int serve(int listen_fd)
 {
 	FCGX_Request req;
-	char head[160];
+	char head[256];
 	int head_len;
 
 	if (FCGX_Init() != 0) {
@@ -74,11 +80,15 @@ static int serve(int listen_fd)
 		fprintf(stderr, "fcgi_const: FCGX_InitRequest failed\n");
 		return 1;
 	}
-	head_len = snprintf(head, sizeof head,
-	                    "Status: 200 OK\r\nContent-Type: application/json\r\n"
-	                    "Content-Length: %zu\r\n\r\n",
-	                    sizeof body - 1);
 	while (!stop_requested && FCGX_Accept_r(&req) >= 0) {
+		/* The headers veogen-fcgi sends with a video, so the two write the same bytes. */
+		const char *id = FCGX_GetParam("REQUEST_ID", req.envp);
+		head_len =
+		    snprintf(head, sizeof head,
+		             "Status: 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+		             "Content-Length: %zu\r\nX-Request-Id: %.64s\r\n"
+		             "Cache-Control: no-store\r\n\r\n",
+		             sizeof body - 1, id ? id : "-");
 		/* A failed write means the client went away: nothing to do but finish. */
 		if (FCGX_PutStr(head, head_len, req.out) == head_len)
 			FCGX_PutStr(body, (int)sizeof body - 1, req.out);

@@ -103,6 +103,9 @@ now=$(children_of "$PRIVATE_FCGI_PID" | sort)
 check "responders were replaced after 5 requests (before: $(tr '\n' ' ' <<<"$first"), after: $(tr '\n' ' ' <<<"$now"))" \
 	test -n "$(comm -23 <(printf '%s\n' "$first") <(printf '%s\n' "$now"))"
 expect_eq "$(children_of "$PRIVATE_FCGI_PID" | wc -l)" 2 "still 2 responders"
+recycled=$(grep -c 'exited with status 0' "$IT_WORK/fcgi.log")
+check "the master logged responders leaving cleanly ($recycled), not crashing" \
+	eval '[ "$recycled" -ge 2 ] && ! grep -q "crashed" "$IT_WORK/fcgi.log"'
 private_fcgi_stop
 
 echo "\$NOTIFY_SOCKET"

@@ -21,6 +21,7 @@ runner_before=$(runner_procs)
 
 on_exit stack up postgres
 stack down postgres
+t_down=$SECONDS
 check "PostgreSQL is down" eval '! psql -X -At "$VEOGEN_DB_CONNINFO" -c "SELECT 1" >/dev/null 2>&1'
 
 slow=0 wrong=0
@@ -51,6 +52,9 @@ expect_json .checks.postgres.status down
 expect_header Retry-After '^[0-9]+$'
 
 expect_no_5xx '" 503 [0-9]' # only 503s while it is down
+# An outage of a few seconds at least, so the runner's workers hit it too (they poll twice
+# a second) and have to reconnect.
+while [ $((SECONDS - t_down)) -lt 5 ]; do sleep 0.5; done
 
 stack up postgres
 t_back=$SECONDS
