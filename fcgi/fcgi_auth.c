@@ -11,7 +11,6 @@
 #include "vg_log.h"
 #include "vg_str.h"
 
-#define REVOKED_PREFIX "vg:revoked:"
 #define MAX_CREDENTIAL 8192
 
 static int need_credentials(struct vg_err *err)
@@ -24,7 +23,10 @@ static int need_credentials(struct vg_err *err)
 static int load_user(struct vg_req *r, const char *user_id, struct vg_err *err)
 {
 	PGresult *res =
-	    vg_db_q(r->db, r->a, err, "SELECT role, disabled FROM users WHERE id = $1", user_id);
+	    vg_db_q(r->db, r->a, err,
+	            "SELECT role, disabled, (quota_video_seconds_month IS NOT NULL OR "
+	            "quota_cost_usd_month IS NOT NULL) AS has_quota FROM users WHERE id = $1",
+	            user_id);
 
 	if (!res)
 		return err->rc;
@@ -36,26 +38,9 @@ static int load_user(struct vg_req *r, const char *user_id, struct vg_err *err)
 		                  "this account is disabled: contact an administrator");
 	vg_strlcpy(r->who.user_id, user_id, sizeof r->who.user_id);
 	vg_strlcpy(r->who.role, vg_db_get(res, 0, "role"), sizeof r->who.role);
+	r->who.has_quota = vg_db_get_bool(res, 0, "has_quota");
 	r->who.authenticated = true;
 	return VG_OK;
-}
-
-/* A revoked jti (logout) is in Redis until the token would have expired.  If Redis is down
- * the check fails open: the token is short-lived and its refresh family is already revoked
- * in PostgreSQL. */
-static bool jti_revoked(struct vg_req *r, const char *jti)
-{
-	struct vg_err rerr;
-	const char *argv[] = {"EXISTS", vg_arena_printf(r->a, REVOKED_PREFIX "%s", jti)};
-	redisReply *rep;
-
-	vg_err_clear(&rerr);
-	rep = vg_redis_cmdv(r->redis, r->a, &rerr, 2, argv);
-	if (!rep) {
-		log_warnx("token revocation not checked: %s", rerr.msg);
-		return false;
-	}
-	return rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
 }
 
 static int auth_jwt(struct vg_req *r, const char *token, struct vg_err *err)
@@ -65,9 +50,6 @@ static int auth_jwt(struct vg_req *r, const char *token, struct vg_err *err)
 
 	if (rc != VG_OK)
 		return rc;
-	if (jti_revoked(r, claims.jti))
-		return vg_err_set(err, VG_EAUTH, "token_revoked",
-		                  "this access token was revoked by a logout: sign in again");
 	if ((rc = load_user(r, claims.sub, err)) != VG_OK)
 		return rc;
 	vg_strlcpy(r->who.jti, claims.jti, sizeof r->who.jti);
@@ -146,7 +128,7 @@ int vg_auth_revoke_jti(struct vg_req *r, const char *jti, long long exp, struct 
 	if (ttl <= 0)
 		return VG_OK;
 	argv[0] = "SET";
-	argv[1] = vg_arena_printf(r->a, REVOKED_PREFIX "%s", jti);
+	argv[1] = vg_arena_printf(r->a, VG_REVOKED_KEY_PREFIX "%s", jti);
 	argv[2] = "1";
 	argv[3] = "EX";
 	argv[4] = vg_arena_printf(r->a, "%lld", ttl);

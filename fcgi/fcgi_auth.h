@@ -5,7 +5,12 @@
 
 #include "fcgi_http.h"
 
-/* Fills r->who or returns VG_EAUTH (401, "what to fix" in err) / VG_EFORBIDDEN (disabled
+/* Redis key of a revoked access token's jti; checked by vg_ratelimit_check in the same round
+ * trip that spends the rate budget. */
+#define VG_REVOKED_KEY_PREFIX "vg:revoked:"
+
+/* Fills r->who (for a JWT: who.jti, whose revocation vg_ratelimit_check looks up) or
+ * returns VG_EAUTH (401, "what to fix" in err) / VG_EFORBIDDEN (disabled
  * account) / VG_EUNAVAIL (database down). */
 int vg_authenticate(struct vg_req *r, struct vg_err *err);
 

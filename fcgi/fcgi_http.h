@@ -25,6 +25,7 @@ struct vg_principal {
 	char api_key_id[40]; /* set when authenticated by API key */
 	char jti[64];        /* set when authenticated by access token */
 	long long token_exp;
+	bool has_quota; /* a monthly quota is set: creating work must check it */
 };
 
 struct vg_req {

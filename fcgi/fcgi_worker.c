@@ -99,6 +99,7 @@ static int run(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 			return vg_err_set(err, VG_EFORBIDDEN, NULL,
 			                  "this needs the admin role: ask an administrator");
 	}
+	/* also refuses a revoked access token: auth and limits share one Redis round trip */
 	if ((rc = vg_ratelimit_check(r, w, route->rate, err)) != VG_OK)
 		return rc;
 	return route->fn(r, w, err);

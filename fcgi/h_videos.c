@@ -90,17 +90,21 @@ static int check_files(struct vg_req *r, const struct vg_video_req *v, struct vg
 	return err->rc;
 }
 
-/* 403 when this video would take the caller past a monthly quota. */
+/* 403 when this video would take the caller past a monthly quota (only asked when one is
+ * set: the sum over a month of videos is not free). */
 static int check_quota(struct vg_req *r, const struct vg_video_req *v, struct vg_err *err)
 {
-	PGresult *res = vg_db_q(
-	    r->db, r->a, err,
-	    "SELECT u.quota_video_seconds_month AS quota, coalesce(sum(v.duration_seconds), 0) "
-	    "AS used FROM users u LEFT JOIN videos v ON v.user_id = u.id AND v.created_at >= "
-	    "date_trunc('month', now(), 'UTC') AND v.status NOT IN ('failed', 'cancelled') WHERE u.id = "
-	    "$1 GROUP BY u.quota_video_seconds_month",
-	    r->who.user_id);
+	PGresult *res;
 
+	if (!r->who.has_quota)
+		return VG_OK;
+	res = vg_db_q(
+	    r->db, r->a, err,
+	    "SELECT u.quota_video_seconds_month AS quota, coalesce(sum(v.duration_seconds), "
+	    "0) AS used FROM users u LEFT JOIN videos v ON v.user_id = u.id AND "
+	    "v.created_at >= date_trunc('month', now(), 'UTC') AND v.status NOT IN "
+	    "('failed', 'cancelled') WHERE u.id = $1 GROUP BY u.quota_video_seconds_month",
+	    r->who.user_id);
 	if (!res)
 		return err->rc;
 	if (PQntuples(res) == 1 && vg_db_get(res, 0, "quota")) {
@@ -155,51 +159,57 @@ static int idempotent_replay(struct vg_req *r, struct vg_resp *w, const char *ke
 	return 1;
 }
 
-static int insert_video(struct vg_req *r, const struct vg_video_req *v, char **id_out,
-                        struct vg_err *err)
+/* The video and its job in one statement (one round trip, atomic without a transaction of
+ * its own); returns the video as an API object. */
+static json_t *insert_video(struct vg_req *r, const struct vg_video_req *v, struct vg_err *err)
 {
-	char seed[16];
+	char id[37], seed[16], maxa[16];
 	PGresult *res;
 
+	vg_uuid_new(id);
 	snprintf(seed, sizeof seed, "%u", v->seed);
+	snprintf(maxa, sizeof maxa, "%d", r->conf->runner_max_attempts);
+	json_t *payload = vg_json_own(r->a, json_pack("{s:s}", "video_id", id));
 	res = vg_db_q(
 	    r->db, r->a, err,
-	    "INSERT INTO videos (user_id, prompt, negative_prompt, style, duration_seconds, "
-	    "aspect_ratio, resolution, seed, image_id, last_frame_id, reference_image_ids, "
-	    "provider, model, webhook_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-	    "$11, $12, $13, $14) RETURNING id",
-	    r->who.user_id, v->prompt, v->negative_prompt, v->style,
+	    "WITH " VG_QUEUE_INSERT_CTE("$16", "$17", "100",
+	                                "$18") " INSERT INTO videos AS v (id, "
+	                                       "job_id, user_id, prompt, negative_prompt, style, "
+	                                       "duration_seconds, aspect_ratio, "
+	                                       "resolution, seed, image_id, last_frame_id, "
+	                                       "reference_image_ids, provider, model, "
+	                                       "webhook_url) SELECT $1::uuid, job.id, $2::uuid, "
+	                                       "$3, $4, $5, $6::smallint, $7, $8, "
+	                                       "$9::bigint, $10::uuid, $11::uuid, $12::uuid[], "
+	                                       "$13, $14, $15 FROM job, job_notify "
+	                                       "RETURNING " VG_VIDEO_COLUMNS,
+	    id, r->who.user_id, v->prompt, v->negative_prompt, v->style,
 	    vg_arena_printf(r->a, "%d", v->duration_seconds), v->aspect_ratio, v->resolution,
 	    v->has_seed ? seed : NULL, v->image_id, v->last_frame_id, uuid_array(r->a, v),
-	    v->provider, v->model, v->webhook_url);
+	    v->provider, v->model, v->webhook_url, JOB_KIND, vg_json_dump(r->a, payload), maxa);
 	if (!res)
-		return err->rc;
-	*id_out = vg_arena_strdup(r->a, vg_db_get(res, 0, "id"));
-	return VG_OK;
+		return NULL;
+	return vg_json_own(r->a, vg_video_to_json(res, 0));
 }
 
+/* Inside the caller's transaction: quota, then the video and its job, then the
+ * Idempotency-Key's record.  Returns 1 when a replay of the key answered instead. */
 static int create_in_txn(struct vg_req *r, struct vg_resp *w, const struct vg_video_req *v,
-                         const char *idem_key, const char *hash, char **id_out, struct vg_err *err)
+                         const char *idem_key, const char *hash, json_t **video, struct vg_err *err)
 {
-	char *job_id;
 	int rc;
 
 	if (idem_key && (rc = idempotent_replay(r, w, idem_key, hash, err)) != 0)
 		return rc;
-	if ((rc = check_quota(r, v, err)) != VG_OK || (rc = insert_video(r, v, id_out, err)))
+	if ((rc = check_quota(r, v, err)) != VG_OK)
 		return rc;
-	json_t *payload = vg_json_own(r->a, json_pack("{s:s}", "video_id", *id_out));
-	rc = vg_queue_enqueue(r->db, r->a, JOB_KIND, payload, 100, r->conf->runner_max_attempts,
-	                      &job_id, err);
-	if (rc != VG_OK)
-		return rc;
-	if (!vg_db_q(r->db, r->a, err, "UPDATE videos SET job_id = $1 WHERE id = $2", job_id,
-	             *id_out))
+	if (!(*video = insert_video(r, v, err)))
 		return err->rc;
-	if (idem_key && !vg_db_q(r->db, r->a, err,
-	                         "UPDATE idempotency_keys SET video_id = $3 WHERE user_id = $1 AND "
-	                         "key = $2",
-	                         r->who.user_id, idem_key, *id_out))
+	if (idem_key &&
+	    !vg_db_q(r->db, r->a, err,
+	             "UPDATE idempotency_keys SET video_id = $3 WHERE user_id = $1 AND "
+	             "key = $2",
+	             r->who.user_id, idem_key, json_string_value(json_object_get(*video, "id"))))
 		return err->rc;
 	return VG_OK;
 }
@@ -227,8 +237,8 @@ int h_videos_create(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 {
 	struct vg_video_req v;
 	const char *key = idempotency_key(r, err);
-	json_t *body;
-	char *id = NULL, *hash = NULL;
+	json_t *body, *video = NULL;
+	char *hash = NULL;
 	int rc;
 
 	if (err->rc != VG_OK)
@@ -245,22 +255,22 @@ int h_videos_create(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 		hash = vg_sha256_hex(r->a, canon ? canon : "", canon ? strlen(canon) : 0);
 		free(canon);
 	}
-	if ((rc = vg_db_begin(r->db, r->a, err)) != VG_OK)
-		return rc;
-	rc = create_in_txn(r, w, &v, key, hash, &id, err);
-	if (rc < 0) {
-		vg_db_rollback(r->db);
-		return rc;
+	if (!key && !r->who.has_quota) {
+		/* the common case needs no transaction: one statement inserts both rows */
+		if (!(video = insert_video(r, &v, err)))
+			return err->rc;
+	} else {
+		if ((rc = vg_db_begin(r->db, r->a, err)) != VG_OK)
+			return rc;
+		rc = create_in_txn(r, w, &v, key, hash, &video, err);
+		if (rc != VG_OK) {
+			vg_db_rollback(r->db);
+			return rc == 1 ? VG_OK : rc; /* 1: replayed */
+		}
+		if ((rc = vg_db_commit(r->db, r->a, err)) != VG_OK)
+			return rc;
 	}
-	if (rc == 1) { /* replayed */
-		vg_db_rollback(r->db);
-		return VG_OK;
-	}
-	if ((rc = vg_db_commit(r->db, r->a, err)) != VG_OK)
-		return rc;
-	json_t *video = load_video(r, id, err);
-	if (!video)
-		return err->rc;
+	const char *id = json_string_value(json_object_get(video, "id"));
 	vg_resp_header(w, "Location", "/api/v1/videos/%s", id);
 	vg_resp_json(w, 202, video);
 	log_info("video %s queued (%d s %s %s)", id, v.duration_seconds, v.aspect_ratio,

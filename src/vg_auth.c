@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -490,4 +491,16 @@ out:
 	free(grants_text);
 	jwt_free(jwt);
 	return rc;
+}
+
+void vg_uuid_new(char out[37])
+{
+	unsigned char b[16];
+	char hex[33];
+
+	random_bytes(b, sizeof b);
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	vg_str_hex(b, sizeof b, hex);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }

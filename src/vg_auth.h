@@ -29,15 +29,18 @@ struct vg_claims {
 /* Mints an access token for user_id/role, exp = now + auth.access_ttl_s.  Returns the
  * token in arena memory and fills *claims (jti, exp…). */
 char *vg_jwt_mint(struct vg_arena *a, const struct vg_conf *c, const char *user_id,
-		  const char *role, time_t now, struct vg_claims *claims);
+                  const char *role, time_t now, struct vg_claims *claims);
 /* Verifies signature with the configured algorithm only (alg:none, another alg, a wrong key,
  * a token over 8 KiB → VG_EAUTH), then exp (required), nbf, iat, iss, aud (string or array),
  * sub and jti.  `now` is injectable for tests. */
-int vg_jwt_verify(const struct vg_conf *c, const char *token, time_t now,
-		  struct vg_claims *claims, struct vg_err *err);
+int vg_jwt_verify(const struct vg_conf *c, const char *token, time_t now, struct vg_claims *claims,
+                  struct vg_err *err);
 
 /* n random bytes as base64url without padding, in arena memory. */
 char *vg_random_token(struct vg_arena *a, size_t nbytes);
+/* A random (version 4) UUID in canonical lower-case form, for rows whose id the caller needs
+ * before inserting them. */
+void vg_uuid_new(char out[37]);
 /* Lower-case hex SHA-256 of s (65 bytes incl. NUL) in arena memory. */
 char *vg_sha256_hex(struct vg_arena *a, const void *p, size_t n);
 bool vg_ct_equal(const void *a, const void *b, size_t n);

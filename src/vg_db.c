@@ -17,6 +17,8 @@
 #define RECONNECT_BACKOFF_MS    500
 #define DEFAULT_CONNECT_TIMEOUT "3" /* seconds, when the conninfo sets none */
 #define UNAVAIL_RETRY_AFTER_S   2
+#define MAX_PREPARED            128 /* statements kept prepared per connection */
+#define IDLE_PROBE_AFTER_MS     1000
 
 enum tx_state {
 	TX_NONE, /* autocommit */
@@ -24,13 +26,22 @@ enum tx_state {
 	TX_LOST  /* the connection died inside a transaction: it is gone until rollback */
 };
 
+/* A statement prepared on the current connection: parsed and planned once, not per call. */
+struct prepared {
+	const char *sql; /* the caller's text (a literal), compared by pointer, then by content */
+	char *text;      /* our copy, so a reused buffer at the same address is not mistaken */
+};
+
 struct vg_db {
+	struct prepared prepared[MAX_PREPARED];
+	int nprepared;
 	char *conninfo;
 	char *application_name;
 	int statement_timeout_ms;
 	PGconn *conn;
 	enum tx_state tx;
 	long long last_failure_ms; /* monotonic; 0 = none */
+	long long last_ok_ms;      /* monotonic time of the last statement that worked */
 	char sqlstate[6];
 };
 
@@ -54,11 +65,19 @@ struct vg_db *vg_db_new(const char *conninfo, const char *application_name,
 	return db;
 }
 
+static void forget_prepared(struct vg_db *db)
+{
+	for (int i = 0; i < db->nprepared; i++)
+		free(db->prepared[i].text);
+	db->nprepared = 0;
+}
+
 static void drop_connection(struct vg_db *db)
 {
 	if (db->conn)
 		PQfinish(db->conn);
 	db->conn = NULL;
+	forget_prepared(db);
 	if (db->tx == TX_OPEN)
 		db->tx = TX_LOST;
 }
@@ -69,6 +88,7 @@ void vg_db_free(struct vg_db *db)
 		return;
 	if (db->conn)
 		PQfinish(db->conn);
+	forget_prepared(db);
 	free(db->conninfo);
 	free(db->application_name);
 	free(db);
@@ -181,7 +201,10 @@ static bool idle_connection_alive(PGconn *conn)
 
 int vg_db_ensure(struct vg_db *db, struct vg_err *err)
 {
-	if (db->conn && PQstatus(db->conn) == CONNECTION_OK && idle_connection_alive(db->conn))
+	/* a connection that just answered is not probed again (a syscall per statement); one
+	 * that dies anyway is caught by the statement, and retried outside a transaction */
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK &&
+	    (now_ms() - db->last_ok_ms < IDLE_PROBE_AFTER_MS || idle_connection_alive(db->conn)))
 		return VG_OK;
 	if (db->conn) {
 		const char *m = PQerrorMessage(db->conn);
@@ -297,6 +320,34 @@ static void clear_result(void *r)
 	PQclear(r);
 }
 
+/* The name of sql's prepared statement on this connection, preparing it on first use; NULL
+ * when it cannot be kept (cache full, or the prepare failed: then the plain path reports). */
+static const char *prepared_name(struct vg_db *db, const char *sql, int nparams, char *name,
+                                 size_t size)
+{
+	int i;
+
+	for (i = 0; i < db->nprepared; i++)
+		if (db->prepared[i].sql == sql && strcmp(db->prepared[i].text, sql) == 0)
+			break;
+	snprintf(name, size, "vg%d", i);
+	if (i < db->nprepared)
+		return name;
+	if (db->nprepared == MAX_PREPARED)
+		return NULL;
+	PGresult *r = PQprepare(db->conn, name, sql, nparams, NULL);
+	bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (r && !ok) /* a bug in the statement: the plain path below reports it */
+		log_server_error(r, sql, PQresultErrorField(r, PG_DIAG_SQLSTATE));
+	PQclear(r);
+	if (!ok)
+		return NULL;
+	db->prepared[i].sql = sql;
+	db->prepared[i].text = vg_xstrdup(sql);
+	db->nprepared++;
+	return name;
+}
+
 /* Runs sql once; NULL with err set on failure.  *lost tells whether the connection died. */
 static PGresult *exec_once(struct vg_db *db, const char *sql, int nparams,
                            const char *const *params, bool *lost, struct vg_err *err)
@@ -306,9 +357,14 @@ static PGresult *exec_once(struct vg_db *db, const char *sql, int nparams,
 	*lost = false;
 	if (vg_db_ensure(db, err) != VG_OK)
 		return NULL;
-	r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	if (r && result_ok(r))
+	char name[16];
+	const char *stmt = prepared_name(db, sql, nparams, name, sizeof name);
+	r = stmt ? PQexecPrepared(db->conn, stmt, nparams, params, NULL, NULL, 0)
+	         : PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (r && result_ok(r)) {
+		db->last_ok_ms = now_ms();
 		return r;
+	}
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(db->conn);
 		log_warnx("database connection lost during a statement: %.*s", msg_len(m), m);

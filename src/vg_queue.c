@@ -124,10 +124,9 @@ int vg_queue_enqueue(struct vg_db *db, struct vg_arena *a, const char *kind, con
 	snprintf(maxa, sizeof maxa, "%d", max_attempts);
 	/* The NOTIFY is delivered when the insert commits, never before. */
 	r = vg_db_q(db, a, err,
-	            "WITH j AS (INSERT INTO jobs (kind, payload, priority, max_attempts) "
-	            "VALUES ($1, $2::jsonb, $3::smallint, $4::int) RETURNING id) "
-	            "SELECT j.id, pg_notify($5, '') FROM j",
-	            kind, dump_json(a, payload), prio, maxa, VG_QUEUE_CHANNEL);
+	            "WITH " VG_QUEUE_INSERT_CTE("$1", "$2", "$3", "$4") " SELECT job.id FROM job, "
+	                                                                "job_notify",
+	            kind, dump_json(a, payload), prio, maxa);
 	if (!r)
 		return err->rc;
 	if (id_out)

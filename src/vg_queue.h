@@ -27,6 +27,16 @@ struct vg_job {
 	const char *owner;  /* locked_by */
 };
 
+/* The insert of a queued job as two WITH items, `job` (its id) and `job_notify` (the wake-up,
+ * delivered at commit): for callers that insert a job and their own row in ONE statement.
+ * The arguments are the placeholders of kind, payload (JSON text), priority and max_attempts,
+ * e.g. VG_QUEUE_INSERT_CTE("$1", "$2", "$3", "$4"); the statement must select FROM job,
+ * job_notify. */
+#define VG_QUEUE_INSERT_CTE(kind, payload, priority, max_attempts)                                 \
+	"job AS (INSERT INTO jobs (kind, payload, priority, max_attempts) VALUES (" kind           \
+	", " payload "::jsonb, " priority "::smallint, " max_attempts "::int) RETURNING id), "     \
+	"job_notify AS (SELECT pg_notify('" VG_QUEUE_CHANNEL "', '') FROM job)"
+
 /* Inserts a queued job (inside the caller's transaction if one is open) and NOTIFYs.
  * payload is serialised; returns the new id in arena memory via *id_out. */
 int vg_queue_enqueue(struct vg_db *db, struct vg_arena *a, const char *kind, const json_t *payload,
