@@ -13,7 +13,7 @@ struct vg_db;
 
 /* Nothing is connected until first use. conninfo is copied. */
 struct vg_db *vg_db_new(const char *conninfo, const char *application_name,
-			int statement_timeout_ms);
+                        int statement_timeout_ms);
 void vg_db_free(struct vg_db *db);
 
 /* Connects when not connected (or the connection went bad).  VG_EUNAVAIL with a
@@ -27,11 +27,12 @@ PGconn *vg_db_conn(struct vg_db *db); /* NULL when not connected */
  *   lost connection → VG_EUNAVAIL (reconnected and retried once when outside a transaction),
  *   anything else → VG_EINTERNAL (logged with the server's message). */
 PGresult *vg_db_exec(struct vg_db *db, struct vg_arena *a, const char *sql, int nparams,
-		     const char *const *params, struct vg_err *err);
+                     const char *const *params, struct vg_err *err);
 /* Convenience: params as varargs count + array literal via VG_DB_P(...). */
 #define VG_DB_P(...) ((const char *const[]){__VA_ARGS__})
 #define VG_DB_N(...) ((int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)))
-#define vg_db_q(db, a, err, sql, ...) vg_db_exec(db, a, sql, VG_DB_N(__VA_ARGS__), VG_DB_P(__VA_ARGS__), err)
+#define vg_db_q(db, a, err, sql, ...)                                                              \
+	vg_db_exec(db, a, sql, VG_DB_N(__VA_ARGS__), VG_DB_P(__VA_ARGS__), err)
 #define vg_db_q0(db, a, err, sql) vg_db_exec(db, a, sql, 0, NULL, err)
 
 int vg_db_begin(struct vg_db *db, struct vg_arena *a, struct vg_err *err);

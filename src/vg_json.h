@@ -14,7 +14,7 @@
 /* Parses a request body: valid UTF-8 (400 otherwise), no duplicate keys, nesting at most
  * max_depth (400 otherwise).  Result is registered on the arena (json_decref at reset). */
 json_t *vg_json_parse(struct vg_arena *a, const char *buf, size_t len, int max_depth,
-		      struct vg_err *err);
+                      struct vg_err *err);
 /* Registers v on the arena and returns it (for values the caller built). */
 json_t *vg_json_own(struct vg_arena *a, json_t *v);
 /* Compact serialisation into arena memory. */
@@ -29,9 +29,9 @@ int vg_json_reject_unknown(const json_t *obj, const char *const *allowed, struct
  * (nothing added) or invalid (a field error added: check err->rc).  Strings are trimmed
  * copies in the arena; lengths are in Unicode code points. */
 bool vg_json_str(struct vg_arena *a, const json_t *obj, const char *key, size_t min_len,
-		 size_t max_len, const char **out, struct vg_err *err);
-bool vg_json_int(const json_t *obj, const char *key, long long min, long long max,
-		 long long *out, struct vg_err *err);
+                 size_t max_len, const char **out, struct vg_err *err);
+bool vg_json_int(const json_t *obj, const char *key, long long min, long long max, long long *out,
+                 struct vg_err *err);
 bool vg_json_bool(const json_t *obj, const char *key, bool *out, struct vg_err *err);
 /* String present but null counts as absent for optional fields. */
 

@@ -13,16 +13,16 @@
 
 struct vg_local_params {
 	const char *prompt;
-	const char *style_id;   /* NULL = neutral palette */
-	int duration_s;         /* 4, 6, 8 */
-	int width, height;      /* 1280x720, 1920x1080, 720x1280, 1080x1920 */
+	const char *style_id; /* NULL = neutral palette */
+	int duration_s;       /* 4, 6, 8 */
+	int width, height;    /* 1280x720, 1920x1080, 720x1280, 1080x1920 */
 	bool has_seed;
 	uint32_t seed;          /* varies the palette phase and motion, deterministically */
 	const char *image_path; /* first frame, or NULL */
 	const char *font_path;
 	const char *ffmpeg;
 	int timeout_s;
-	const char *out_path;   /* the mp4 to write (the caller renames it into place) */
+	const char *out_path; /* the mp4 to write (the caller renames it into place) */
 };
 
 /* Called with the fraction done (0..1) as ffmpeg reports progress, and about once a second;
@@ -30,7 +30,7 @@ struct vg_local_params {
 typedef int (*vg_local_progress_fn)(void *ctx, double fraction);
 
 int vg_local_render(const struct vg_local_params *p, vg_local_progress_fn fn, void *ctx,
-		    struct vg_err *err);
+                    struct vg_err *err);
 
 /* Maps "16:9"/"9:16" × "720p"/"1080p" to pixels; false when unknown. */
 bool vg_local_dimensions(const char *aspect, const char *resolution, int *w, int *h);

@@ -20,10 +20,10 @@ void vg_redis_free(struct vg_redis *r);
  * again for one second, so a down Redis costs one timeout per second, not per request).
  * A REDIS_REPLY_ERROR reply is returned as is. */
 redisReply *vg_redis_cmd(struct vg_redis *r, struct vg_arena *a, struct vg_err *err, int argc,
-			 const char **argv, const size_t *lens);
+                         const char **argv, const size_t *lens);
 /* Convenience for NUL-terminated arguments. */
 redisReply *vg_redis_cmdv(struct vg_redis *r, struct vg_arena *a, struct vg_err *err, int argc,
-			  const char **argv);
+                          const char **argv);
 /* PING: VG_OK or VG_EUNAVAIL. */
 int vg_redis_ping(struct vg_redis *r, struct vg_arena *a, struct vg_err *err);
 

@@ -14,8 +14,8 @@
 typedef int (*vg_spawn_line_fn)(void *ctx, const char *line);
 
 struct vg_spawn_result {
-	int exit_code;       /* -1 when killed by a signal */
-	int signal;          /* the signal, or 0 */
+	int exit_code;          /* -1 when killed by a signal */
+	int signal;             /* the signal, or 0 */
 	char stderr_tail[2048]; /* last bytes the child wrote to stderr */
 	size_t stdout_bytes;
 };
@@ -24,6 +24,6 @@ struct vg_spawn_result {
  * Returns VG_OK when it exits 0; VG_EINTERNAL with the stderr tail in err when it fails;
  * VG_ETIMEOUT after timeout_s (killed); VG_ECANCELLED when the callback asked. */
 int vg_spawn_run(const char *const *argv, int timeout_s, vg_spawn_line_fn fn, void *ctx,
-		 struct vg_spawn_result *res, struct vg_err *err);
+                 struct vg_spawn_result *res, struct vg_err *err);
 
 #endif

@@ -10,8 +10,8 @@ struct vg_style {
 	const char *name;
 	const char *description;
 	const char *prompt_modifier;
-	const char *kind;     /* "video" | "movie" | "both" */
-	const char *color_a;  /* preview background gradient, "0xRRGGBB" */
+	const char *kind;    /* "video" | "movie" | "both" */
+	const char *color_a; /* preview background gradient, "0xRRGGBB" */
 	const char *color_b;
 	const char *text_color;
 };

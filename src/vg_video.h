@@ -33,11 +33,12 @@ struct vg_video_req {
 /* Validates every field of a create body against API.md and the enabled providers; adds a
  * field error for each bad field (422), 400 when body is not an object.  Fills defaults. */
 int vg_video_req_parse(struct vg_arena *a, const json_t *body, const struct vg_conf *c,
-		       struct vg_video_req *out, struct vg_err *err);
+                       struct vg_video_req *out, struct vg_err *err);
 
-/* The SELECT list that vg_video_to_json expects, for "SELECT " VG_VIDEO_COLUMNS " FROM videos v". */
+/* The SELECT list that vg_video_to_json expects, for "SELECT " VG_VIDEO_COLUMNS " FROM videos v".
+ */
 #define VG_VIDEO_COLUMNS                                                                           \
-	"v.id, v.status, v.progress, v.stage, v.prompt, v.negative_prompt, v.style, "             \
+	"v.id, v.status, v.progress, v.stage, v.prompt, v.negative_prompt, v.style, "              \
 	"v.duration_seconds, v.aspect_ratio, v.resolution, v.seed, v.image_id, v.last_frame_id, "  \
 	"array_to_json(v.reference_image_ids) AS reference_image_ids, v.provider, v.model, "       \
 	"v.webhook_url, v.attempts, v.error::text AS error, v.result::text AS result, "            \

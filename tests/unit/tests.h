@@ -4,10 +4,24 @@
 
 #include <CUnit/CUnit.h>
 
-#define VG_TEST_SUITES(X)                                                                          \
-	X(arena)                                                                                   \
-	X(buf) X(str) X(err) X(conf) X(json) X(auth) X(video) X(route) X(queue) X(local)           \
-	    X(storage) X(db) X(redis)
+/* One suite per line, so adding one is a one-line change. */
+/* clang-format off */
+#define VG_TEST_SUITES(X) \
+	X(arena) \
+	X(buf) \
+	X(str) \
+	X(err) \
+	X(conf) \
+	X(json) \
+	X(auth) \
+	X(video) \
+	X(route) \
+	X(queue) \
+	X(local) \
+	X(storage) \
+	X(db) \
+	X(redis)
+/* clang-format on */
 
 #define X(name) void t_##name##_register(void);
 VG_TEST_SUITES(X)
