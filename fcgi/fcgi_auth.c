@@ -1,5 +1,6 @@
-/* Who is calling: an access JWT or an API key, checked against the database on every
- * request so that disabling a user or revoking a key takes effect at once. */
+/* Who is calling: an access JWT or an API key.  The account's state comes from the database
+ * (through a cache that NOTIFY invalidates) and API keys are looked up on every request, so
+ * disabling a user or revoking a key takes effect at once. */
 #include "config.h"
 
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <time.h>
 
 #include "fcgi_auth.h"
+#include "fcgi_usercache.h"
 #include "vg_auth.h"
 #include "vg_log.h"
 #include "vg_str.h"
@@ -20,25 +22,46 @@ static int need_credentials(struct vg_err *err)
 	                  "or X-API-Key: <API key>");
 }
 
-static int load_user(struct vg_req *r, const char *user_id, struct vg_err *err)
+/* Who the user is now: from the NOTIFY-invalidated cache, else the database. */
+static int user_status(struct vg_req *r, const char *user_id, struct vg_user_status *st,
+                       struct vg_err *err)
 {
-	PGresult *res =
-	    vg_db_q(r->db, r->a, err,
-	            "SELECT role, disabled, (quota_video_seconds_month IS NOT NULL OR "
-	            "quota_cost_usd_month IS NOT NULL) AS has_quota FROM users WHERE id = $1",
-	            user_id);
+	PGresult *res;
 
+	if (vg_usercache_get(r, user_id, st))
+		return VG_OK;
+	res = vg_db_q(r->db, r->a, err,
+	              "SELECT role, disabled, (quota_video_seconds_month IS NOT NULL OR "
+	              "quota_cost_usd_month IS NOT NULL) AS has_quota FROM users WHERE id = $1",
+	              user_id);
 	if (!res)
 		return err->rc;
 	if (PQntuples(res) != 1)
 		return vg_err_set(err, VG_EAUTH, "unauthorized",
 		                  "the account of this token no longer exists: sign in again");
-	if (vg_db_get_bool(res, 0, "disabled"))
+	vg_strlcpy(st->role, vg_db_get(res, 0, "role"), sizeof st->role);
+	st->disabled = vg_db_get_bool(res, 0, "disabled");
+	st->has_quota = vg_db_get_bool(res, 0, "has_quota");
+	vg_usercache_put(r, user_id, st);
+	return VG_OK;
+}
+
+static int load_user(struct vg_req *r, const char *user_id, struct vg_err *err)
+{
+	struct vg_user_status st;
+	int rc;
+
+	if (!vg_str_is_uuid(user_id))
+		return vg_err_set(err, VG_EAUTH, "unauthorized",
+		                  "the token names no valid account: sign in again");
+	if ((rc = user_status(r, user_id, &st, err)) != VG_OK)
+		return rc;
+	if (st.disabled)
 		return vg_err_set(err, VG_EFORBIDDEN, "account_disabled",
 		                  "this account is disabled: contact an administrator");
 	vg_strlcpy(r->who.user_id, user_id, sizeof r->who.user_id);
-	vg_strlcpy(r->who.role, vg_db_get(res, 0, "role"), sizeof r->who.role);
-	r->who.has_quota = vg_db_get_bool(res, 0, "has_quota");
+	vg_strlcpy(r->who.role, st.role, sizeof r->who.role);
+	r->who.has_quota = st.has_quota;
 	r->who.authenticated = true;
 	return VG_OK;
 }

@@ -21,6 +21,17 @@ CREATE TABLE users (
 );
 CREATE UNIQUE INDEX users_email_key ON users (lower(email));
 
+-- Responders cache who may act (role, disabled, quotas) and forget a user when this says so,
+-- whoever changed the row: the API, veogenctl or an admin with psql.
+CREATE FUNCTION vg_users_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('veogen_users', OLD.id::text);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER users_changed
+    AFTER UPDATE OF role, disabled, quota_video_seconds_month, quota_cost_usd_month OR DELETE
+    ON users FOR EACH ROW EXECUTE FUNCTION vg_users_changed();
+
 -- Refresh tokens rotate: each use marks the row used and issues a child in the same family.
 -- Presenting a used token again revokes the whole family (token theft).
 CREATE TABLE refresh_tokens (

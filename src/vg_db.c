@@ -42,6 +42,7 @@ struct vg_db {
 	enum tx_state tx;
 	long long last_failure_ms; /* monotonic; 0 = none */
 	long long last_ok_ms;      /* monotonic time of the last statement that worked */
+	unsigned generation;       /* counts successful connects */
 	char sqlstate[6];
 };
 
@@ -228,9 +229,15 @@ int vg_db_ensure(struct vg_db *db, struct vg_err *err)
 	}
 	PQsetNoticeProcessor(conn, notice_to_log, NULL);
 	db->conn = conn;
+	db->generation++;
 	db->tx = TX_NONE;
 	db->last_failure_ms = 0;
 	return VG_OK;
+}
+
+unsigned vg_db_generation(const struct vg_db *db)
+{
+	return db->generation;
 }
 
 PGconn *vg_db_conn(struct vg_db *db)

@@ -20,6 +20,9 @@ void vg_db_free(struct vg_db *db);
  * message naming the server when it cannot. */
 int vg_db_ensure(struct vg_db *db, struct vg_err *err);
 PGconn *vg_db_conn(struct vg_db *db); /* NULL when not connected */
+/* Changes with every new connection: session state (LISTEN, caches fed by NOTIFY) kept for an
+ * older generation is gone. */
+unsigned vg_db_generation(const struct vg_db *db);
 
 /* Runs one statement with text parameters (NULL = SQL NULL).  Returns a result registered
  * on the arena (PQclear at reset) or NULL with err set:
