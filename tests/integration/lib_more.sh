@@ -177,7 +177,7 @@ jwt_hs256() {
 
 jwt_secret() {
 	local file
-	file=$(sed -n 's/^[[:space:]]*jwt_secret_file[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$VEOGEN_CONF" | head -n1)
+	file=$(conf_value "$VEOGEN_CONF" auth jwt_secret_file)
 	[ -n "$file" ] || file=$VEOGEN_STATE/jwt.secret
 	tr -d '\r\n' <"$file"
 }
