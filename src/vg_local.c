@@ -51,7 +51,6 @@ struct layout {
 struct render {
 	struct vg_arena *a;
 	const struct vg_local_params *p;
-	char tmpdir[64];
 	int nfiles;
 	char *files[LOCAL_MAX_LINES + 1];
 	vg_local_progress_fn fn;
@@ -339,11 +338,13 @@ static void lay_out(struct vg_arena *a, const char *text, int w, int h, struct l
 	}
 }
 
-/* ---- temp files for drawtext (textfile= avoids escaping the user's text) ---- */
+/* ---- temp files for drawtext (textfile= avoids escaping the user's text) ----
+ * They sit beside the output and share its name as a prefix, so whoever cleans up the
+ * output's temp files after a crash (the runner does) removes these too. */
 
 static int write_text_file(struct render *r, const char *text, char **path, struct vg_err *err)
 {
-	char *fpath = vg_arena_printf(r->a, "%s/text%d.txt", r->tmpdir, r->nfiles);
+	char *fpath = vg_arena_printf(r->a, "%s.text%d", r->p->out_path, r->nfiles);
 	int fd = open(fpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	size_t len = strlen(text);
 	ssize_t wr;
@@ -364,21 +365,6 @@ static void remove_temp(struct render *r)
 {
 	for (int i = 0; i < r->nfiles; i++)
 		unlink(r->files[i]);
-	if (r->tmpdir[0])
-		rmdir(r->tmpdir);
-}
-
-static int make_temp_dir(struct render *r, struct vg_err *err)
-{
-	snprintf(r->tmpdir, sizeof r->tmpdir, "/tmp/veogen-local-XXXXXX");
-	if (!mkdtemp(r->tmpdir)) {
-		int e = errno;
-
-		r->tmpdir[0] = '\0';
-		return vg_err_set(err, VG_EINTERNAL, NULL, "cannot create a directory in /tmp: %s",
-		                  strerror(e));
-	}
-	return VG_OK;
 }
 
 /* ---- the filter graph ---- */
@@ -664,9 +650,7 @@ int vg_local_render(const struct vg_local_params *p, vg_local_progress_fn fn, vo
 		return vg_err_set(err, VG_EINVAL, NULL, "the prompt is empty: describe the video");
 	}
 	vg_buf_init(&graph, LOCAL_GRAPH_MAX);
-	rc = make_temp_dir(&r, err);
-	if (rc == VG_OK)
-		rc = build_graph(&r, prompt, &graph, err);
+	rc = build_graph(&r, prompt, &graph, err);
 	if (rc == VG_OK) {
 		log_debug("local render %dx%d %ds: %s", p->width, p->height, p->duration_s,
 		          vg_buf_str(&graph));

@@ -458,6 +458,9 @@ static void test_render_cancel(void)
 	CU_ASSERT(now_s() - t0 < 3.0);
 	CU_ASSERT_STRING_EQUAL(err.code, "cancelled");
 	CU_ASSERT_NOT_EQUAL(access(out, F_OK), 0); /* no half clip left behind */
+	char text0[512];
+	snprintf(text0, sizeof text0, "%s.text0", out); /* nor the drawtext files beside it */
+	CU_ASSERT_NOT_EQUAL(access(text0, F_OK), 0);
 }
 
 static void test_render_timeout(void)
