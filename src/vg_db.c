@@ -3,11 +3,13 @@
  * down database costs a fast 503, not a connect timeout per request. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "vg_db.h"
@@ -395,11 +397,28 @@ static PGresult *exec_once(struct vg_db *db, const char *sql, int nparams,
 	return NULL;
 }
 
+/* A statement that may run twice without harm: when the connection dies mid-statement the
+ * server may have committed it already, so only reads (and BEGIN, LISTEN) are repeated on a
+ * new connection; a write fails with 503 and the client decides. */
+static bool safe_to_repeat(const char *sql)
+{
+	static const char *const words[] = {"SELECT", "BEGIN", "LISTEN", "SHOW"};
+
+	while (*sql == ' ' || *sql == '\n' || *sql == '\t')
+		sql++;
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+		size_t n = strlen(words[i]);
+		if (strncasecmp(sql, words[i], n) == 0 && !isalnum((unsigned char)sql[n]))
+			return true;
+	}
+	return false;
+}
+
 PGresult *vg_db_exec(struct vg_db *db, struct vg_arena *a, const char *sql, int nparams,
                      const char *const *params, struct vg_err *err)
 {
 	bool lost;
-	bool may_retry = db->tx == TX_NONE;
+	bool may_retry = db->tx == TX_NONE && safe_to_repeat(sql);
 	PGresult *r;
 
 	db->sqlstate[0] = '\0';

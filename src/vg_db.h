@@ -27,7 +27,8 @@ unsigned vg_db_generation(const struct vg_db *db);
 /* Runs one statement with text parameters (NULL = SQL NULL).  Returns a result registered
  * on the arena (PQclear at reset) or NULL with err set:
  *   23505/23503 → VG_ECONFLICT, 40001/40P01 → VG_ERETRY, 57014 → VG_ETIMEOUT,
- *   lost connection → VG_EUNAVAIL (reconnected and retried once when outside a transaction),
+ *   lost connection → VG_EUNAVAIL (outside a transaction a read — SELECT, BEGIN, LISTEN,
+ *   SHOW — is retried once on a new connection; a write is not: it may have committed),
  *   anything else → VG_EINTERNAL (logged with the server's message). */
 PGresult *vg_db_exec(struct vg_db *db, struct vg_arena *a, const char *sql, int nparams,
                      const char *const *params, struct vg_err *err);
