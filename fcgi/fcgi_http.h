@@ -42,7 +42,6 @@ struct vg_req {
 	const char *content_type;
 	long long content_length; /* -1 when absent */
 	const char *remote_addr;
-	const char *server_software; /* to pick X-Accel-Redirect vs X-Sendfile */
 
 	const char *params[VG_MAX_PATH_PARAMS]; /* {id} captures, percent-decoded */
 	int nparams;

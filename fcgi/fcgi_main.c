@@ -137,13 +137,6 @@ static int ctx_worker(void *ctx, int gen, int idx)
 	return vg_fcgi_worker_main(&x->conf, x->listen_fd, gen, idx);
 }
 
-static void apply_logging(const struct vg_conf *c)
-{
-	vg_log_init("veogen-fcgi",
-	            strcmp(c->log_target, "syslog") == 0 ? VG_LOG_SYSLOG : VG_LOG_STDERR,
-	            (enum vg_log_level)vg_log_level_parse(c->log_level));
-}
-
 static int ctx_reload(void *ctx)
 {
 	struct fcgi_ctx *x = ctx;
@@ -167,7 +160,7 @@ static int ctx_reload(void *ctx)
 	}
 	vg_conf_free(&x->conf);
 	x->conf = next;
-	apply_logging(&x->conf);
+	vg_log_configure("veogen-fcgi", x->conf.log_target, x->conf.log_level);
 	log_info("configuration reloaded from %s", x->conf.path);
 	return 0;
 }
@@ -210,7 +203,7 @@ int main(int argc, char **argv)
 		vg_conf_free(&x.conf);
 		return 0;
 	}
-	apply_logging(&x.conf);
+	vg_log_configure("veogen-fcgi", x.conf.log_target, x.conf.log_level);
 	x.listen_fd = open_listener(&x);
 	struct vg_super s = {
 	    .name = "veogen-fcgi",

@@ -19,18 +19,11 @@
 
 #define ARENA_BLOCK 32768
 
-static const char *param_copy(struct vg_req *r, const char *name)
-{
-	const char *v = FCGX_GetParam(name, r->fcgx->envp);
-
-	return v ? vg_arena_strdup(r->a, v) : NULL;
-}
-
 /* A request id from nginx ($request_id: 32 hex) or our own; anything else is replaced so a
  * client cannot inject text into logs. */
 static const char *request_id(struct vg_req *r)
 {
-	const char *id = param_copy(r, "REQUEST_ID");
+	const char *id = vg_req_param(r, "REQUEST_ID");
 	size_t n = id ? strlen(id) : 0;
 
 	if (n >= 8 && n <= 64 && strspn(id, "0123456789abcdefABCDEF-") == n)
@@ -40,17 +33,16 @@ static const char *request_id(struct vg_req *r)
 
 static int read_request(struct vg_req *r, struct vg_err *err)
 {
-	const char *uri = param_copy(r, "REQUEST_URI");
-	const char *cl = param_copy(r, "CONTENT_LENGTH");
+	const char *uri = vg_req_param(r, "REQUEST_URI");
+	const char *cl = vg_req_param(r, "CONTENT_LENGTH");
 	const char *q;
 	uint64_t len;
 
 	r->request_id = request_id(r);
 	vg_log_set_request(r->request_id);
-	r->method = param_copy(r, "REQUEST_METHOD");
-	r->content_type = param_copy(r, "CONTENT_TYPE");
-	r->remote_addr = param_copy(r, "REMOTE_ADDR");
-	r->server_software = param_copy(r, "SERVER_SOFTWARE");
+	r->method = vg_req_param(r, "REQUEST_METHOD");
+	r->content_type = vg_req_param(r, "CONTENT_TYPE");
+	r->remote_addr = vg_req_param(r, "REMOTE_ADDR");
 	r->content_length = -1;
 	if (!r->method || !uri)
 		return vg_err_set(err, VG_EBADREQ, NULL,

@@ -46,15 +46,6 @@ static json_t *load_video(struct vg_req *r, const char *id, struct vg_err *err)
 	return vg_json_own(r->a, vg_video_to_json(res, 0));
 }
 
-static char *uuid_array(struct vg_arena *a, const struct vg_video_req *v)
-{
-	char *s = vg_arena_strdup(a, "{");
-
-	for (int i = 0; i < v->n_reference_images; i++)
-		s = vg_arena_printf(a, "%s%s%s", s, i ? "," : "", v->reference_image_ids[i]);
-	return vg_arena_printf(a, "%s}", s);
-}
-
 /* Every file a request names must be one of the caller's uploads. */
 static int check_files(struct vg_req *r, const struct vg_video_req *v, struct vg_err *err)
 {
@@ -163,9 +154,16 @@ static int idempotent_replay(struct vg_req *r, struct vg_resp *w, const char *ke
  * its own); returns the video as an API object. */
 static json_t *insert_video(struct vg_req *r, const struct vg_video_req *v, struct vg_err *err)
 {
-	char id[37], seed[16], maxa[16];
+	char id[37], seed[16], maxa[16], *refs;
 	PGresult *res;
+	int bad;
 
+	/* validated by vg_video_req_parse: a bad one here is a bug */
+	refs = vg_db_uuid_array(r->a, v->reference_image_ids, v->n_reference_images, &bad);
+	if (!refs) {
+		vg_err_set(err, VG_EINTERNAL, NULL, "reference image id %d was not validated", bad);
+		return NULL;
+	}
 	vg_uuid_new(id);
 	snprintf(seed, sizeof seed, "%u", v->seed);
 	snprintf(maxa, sizeof maxa, "%d", r->conf->runner_max_attempts);
@@ -185,8 +183,8 @@ static json_t *insert_video(struct vg_req *r, const struct vg_video_req *v, stru
 	                                       "RETURNING " VG_VIDEO_COLUMNS,
 	    id, r->who.user_id, v->prompt, v->negative_prompt, v->style,
 	    vg_arena_printf(r->a, "%d", v->duration_seconds), v->aspect_ratio, v->resolution,
-	    v->has_seed ? seed : NULL, v->image_id, v->last_frame_id, uuid_array(r->a, v),
-	    v->provider, v->model, v->webhook_url, JOB_KIND, vg_json_dump(r->a, payload), maxa);
+	    v->has_seed ? seed : NULL, v->image_id, v->last_frame_id, refs, v->provider, v->model,
+	    v->webhook_url, JOB_KIND, vg_json_dump(r->a, payload), maxa);
 	if (!res)
 		return NULL;
 	return vg_json_own(r->a, vg_video_to_json(res, 0));

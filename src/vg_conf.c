@@ -448,22 +448,3 @@ void vg_conf_restart_keys(const struct vg_conf *a, const struct vg_conf *b, char
 			o += snprintf(out + o, (size_t)(size - o), "%s%s", o ? ", " : "", k->key);
 	}
 }
-
-void vg_conf_dump(const struct vg_conf *c, void *fp)
-{
-	for (size_t i = 0; i < NKEYS; i++) {
-		const struct ckey *k = &keys[i];
-		switch (k->type) {
-		case CT_STR:
-			fprintf(fp, "%s = \"%s\";\n", k->key, *FIELD(c, k, char *const));
-			break;
-		case CT_INT:
-			fprintf(fp, "%s = %d;\n", k->key, *FIELD(c, k, const int));
-			break;
-		case CT_BOOL:
-			fprintf(fp, "%s = %s;\n", k->key,
-			        *FIELD(c, k, const bool) ? "true" : "false");
-			break;
-		}
-	}
-}

@@ -88,7 +88,5 @@ void vg_conf_free(struct vg_conf *c);
 /* Lists keys that differ between two configs and need a restart to apply; writes a
  * comma separated list into out (empty when none). */
 void vg_conf_restart_keys(const struct vg_conf *a, const struct vg_conf *b, char *out, int size);
-/* Prints every key with its current value (secrets shown as set/unset). */
-void vg_conf_dump(const struct vg_conf *c, void *fp);
 
 #endif

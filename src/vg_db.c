@@ -506,6 +506,26 @@ static int column(const PGresult *r, int row, const char *col)
 	return c;
 }
 
+char *vg_db_uuid_array(struct vg_arena *a, const char *const *ids, int n, int *bad)
+{
+	char *s = vg_arena_alloc(a, 3 + (size_t)(n > 0 ? n : 0) * 37), *p = s;
+
+	*p++ = '{';
+	for (int i = 0; i < n; i++) {
+		if (!vg_str_is_uuid(ids[i])) {
+			*bad = i;
+			return NULL;
+		}
+		if (i)
+			*p++ = ',';
+		memcpy(p, ids[i], 36);
+		p += 36;
+	}
+	*p++ = '}';
+	*p = '\0';
+	return s;
+}
+
 const char *vg_db_get(const PGresult *r, int row, const char *col)
 {
 	int c = column(r, row, col);

@@ -45,6 +45,10 @@ void vg_db_rollback(struct vg_db *db); /* safe to call in any state */
 /* End of a request or job step: ROLLBACK if a transaction was left open. */
 void vg_db_end_request(struct vg_db *db);
 
+/* A uuid[] parameter ("{id,id}") of n ids in arena memory; NULL when ids[*bad] is not a
+ * canonical UUID (never put into SQL text). */
+char *vg_db_uuid_array(struct vg_arena *a, const char *const *ids, int n, int *bad);
+
 /* Field access by column name; NULL for SQL NULL or a missing column. */
 const char *vg_db_get(const PGresult *r, int row, const char *col);
 bool vg_db_get_bool(const PGresult *r, int row, const char *col);

@@ -32,9 +32,12 @@ void vg_log_init(const char *prog, enum vg_log_target target, enum vg_log_level 
 		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-void vg_log_set_level(enum vg_log_level level)
+void vg_log_configure(const char *prog, const char *target, const char *level)
 {
-	log_level = level;
+	int lv = vg_log_level_parse(level);
+
+	vg_log_init(prog, strcmp(target, "syslog") == 0 ? VG_LOG_SYSLOG : VG_LOG_STDERR,
+	            lv < 0 ? VG_LOG_INFO : (enum vg_log_level)lv);
 }
 
 int vg_log_level_parse(const char *s)

@@ -8,7 +8,9 @@ enum vg_log_level { VG_LOG_ERR = 0, VG_LOG_WARN, VG_LOG_INFO, VG_LOG_DEBUG };
 enum vg_log_target { VG_LOG_STDERR = 0, VG_LOG_SYSLOG };
 
 void vg_log_init(const char *prog, enum vg_log_target target, enum vg_log_level level);
-void vg_log_set_level(enum vg_log_level level);
+/* Logging as the config says: target "stderr"|"syslog", level "err"|"warn"|"info"|"debug"
+ * (unknown names: stderr, info). */
+void vg_log_configure(const char *prog, const char *target, const char *level);
 /* Parses "err|warn|info|debug"; -1 when unknown. */
 int vg_log_level_parse(const char *s);
 /* Request and job ids, printed on every line until cleared with NULL. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vg_json.h"
 #include "vg_log.h"
 #include "vg_queue.h"
 #include "vg_str.h"
@@ -39,17 +40,14 @@ static json_t *load_json(struct vg_arena *a, const char *text)
 	return v;
 }
 
+/* jsonb text of a payload or state; no value is {}.  Our own values always serialise:
+ * a failure is out of memory. */
 static char *dump_json(struct vg_arena *a, const json_t *v)
 {
-	char *s, *out;
+	char *out = v ? vg_json_dump(a, v) : vg_arena_strdup(a, "{}");
 
-	if (!v)
-		return vg_arena_strdup(a, "{}");
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (!s)
+	if (!out)
 		vg_oom(0);
-	out = vg_arena_strdup(a, s);
-	free(s);
 	return out;
 }
 
@@ -134,29 +132,6 @@ int vg_queue_enqueue(struct vg_db *db, struct vg_arena *a, const char *kind, con
 	return VG_OK;
 }
 
-/* {a,b,c}: a uuid[] literal; ids that are not uuids are refused before SQL sees them. */
-static char *uuid_array(struct vg_arena *a, const char *const *ids, int n, struct vg_err *err)
-{
-	size_t len = 3 + (size_t)n * 37;
-	char *s = vg_arena_alloc(a, len), *p = s;
-
-	*p++ = '{';
-	for (int i = 0; i < n; i++) {
-		if (!vg_str_is_uuid(ids[i])) {
-			vg_err_set(err, VG_ENOTFOUND, NULL, "dependency %.64s is not a job id",
-			           ids[i]);
-			return NULL;
-		}
-		if (i)
-			*p++ = ',';
-		memcpy(p, ids[i], 36);
-		p += 36;
-	}
-	*p++ = '}';
-	*p = '\0';
-	return s;
-}
-
 static int enqueue_after_tx(struct vg_db *db, struct vg_arena *a, const char *kind,
                             const json_t *payload, int priority, int max_attempts, const char *deps,
                             int ndeps, char **id_out, struct vg_err *err)
@@ -204,9 +179,11 @@ int vg_queue_enqueue_after(struct vg_db *db, struct vg_arena *a, const char *kin
 
 	if (ndeps <= 0)
 		return vg_queue_enqueue(db, a, kind, payload, priority, max_attempts, id_out, err);
-	arr = uuid_array(a, deps, ndeps, err);
+	int bad;
+	arr = vg_db_uuid_array(a, deps, ndeps, &bad);
 	if (!arr)
-		return err->rc;
+		return vg_err_set(err, VG_ENOTFOUND, NULL, "dependency %.64s is not a job id",
+		                  deps[bad]);
 	rc = begin_if_needed(db, a, &own, err);
 	if (rc)
 		return rc;

@@ -35,14 +35,11 @@ static void usage(void)
 	                "  -t         check the configuration and exit\n");
 }
 
+/* -F logs to stderr whatever log.target says (the runner's usage promises it). */
 static void apply_logging(const struct runner_master *m)
 {
-	enum vg_log_target target = VG_LOG_STDERR;
-	int level = vg_log_level_parse(m->conf.log_level);
-
-	if (!m->foreground && vg_str_eq(m->conf.log_target, "syslog"))
-		target = VG_LOG_SYSLOG;
-	vg_log_init("veogen-runner", target, level < 0 ? VG_LOG_INFO : (enum vg_log_level)level);
+	vg_log_configure("veogen-runner", m->foreground ? "stderr" : m->conf.log_target,
+	                 m->conf.log_level);
 }
 
 static void open_db(struct runner_master *m)
