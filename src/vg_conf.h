@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "vg_err.h"
+#include "vg_model.h"
 
 struct vg_conf {
 	/* log */
@@ -59,11 +60,42 @@ struct vg_conf {
 	int runner_backoff_base_ms;
 	int runner_backoff_max_ms;
 	int runner_shutdown_timeout_s;
+	int runner_remote_workers; /* processes running the remote loop (0 = none) */
+	int runner_max_in_flight;  /* remote operations one remote worker holds at once */
 	/* providers */
 	char *providers_default;
 	bool providers_local_enabled;
 	char *providers_local_model;
 	char *providers_local_font;
+	struct vg_provider_models local_models; /* the local model: every limit, price 0 */
+	/* What to do with a submit whose answer was lost (sent, no operation name back):
+	 * false = fail the video (provider_unavailable) rather than pay twice. */
+	bool providers_resubmit_lost;
+	/* gemini (Gemini API); env VEOGEN_GEMINI_BASE_URL / VEOGEN_GEMINI_API_KEY override */
+	bool providers_gemini_enabled;
+	char *providers_gemini_base_url; /* https://generativelanguage.googleapis.com */
+	char *providers_gemini_api_key;  /* secret: never logged */
+	char *providers_gemini_api_key_file;
+	char *providers_gemini_text_model; /* for enhance_prompt and the movie planner */
+	struct vg_provider_models gemini_models;
+	/* vertex (Vertex AI); env VEOGEN_VERTEX_BASE_URL / _TOKEN_URL / _KEY_FILE override */
+	bool providers_vertex_enabled;
+	char *providers_vertex_base_url; /* https://us-central1-aiplatform.googleapis.com */
+	char *providers_vertex_token_url; /* https://oauth2.googleapis.com/token */
+	char *providers_vertex_storage_url; /* https://storage.googleapis.com (gcsUri results) */
+	char *providers_vertex_key_file;  /* service-account JSON */
+	char *providers_vertex_project;   /* empty = project_id of the key file */
+	char *providers_vertex_location;
+	char *providers_vertex_storage_uri; /* gs://… for results; empty = inline bytes */
+	struct vg_provider_models vertex_models;
+	/* both remote providers */
+	int providers_poll_interval_s;    /* between polls of one operation */
+	int providers_operation_timeout_s; /* an operation not done by then: provider_timeout */
+	int providers_http_timeout_s;      /* one HTTP request (a download may take longer) */
+	int providers_max_connections;     /* open connections of one remote worker */
+	/* quotas: per user and calendar month (UTC); 0 = none.  users.quota_* override. */
+	int quotas_video_seconds_month;
+	double quotas_cost_usd_month;
 	/* ffmpeg */
 	char *ffmpeg_path;
 	char *ffprobe_path;

@@ -20,7 +20,15 @@
 	X(local) \
 	X(storage) \
 	X(db) \
-	X(redis)
+	X(redis) \
+	X(http) \
+	X(gapi) \
+	X(veo) \
+	X(gauth) \
+	X(gtext) \
+	X(model) \
+	X(sniff) \
+	X(multipart)
 /* clang-format on */
 
 #define X(name) void t_##name##_register(void);

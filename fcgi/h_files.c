@@ -1,0 +1,1 @@
+/* h_files: being written (issue 3). */

@@ -1,0 +1,1 @@
+/* vg_b64: being written (issue 3). */

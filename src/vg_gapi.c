@@ -1,0 +1,1 @@
+/* vg_gapi: being written (issue 3). */

@@ -1,0 +1,1 @@
+/* vg_gauth: being written (issue 3). */

@@ -1,0 +1,1 @@
+/* vg_gtext: being written (issue 3). */

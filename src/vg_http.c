@@ -1,0 +1,1 @@
+/* vg_http: being written (issue 3). */

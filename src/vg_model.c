@@ -1,0 +1,1 @@
+/* vg_model: being written (issue 3). */

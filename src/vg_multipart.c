@@ -1,0 +1,1 @@
+/* vg_multipart: being written (issue 3). */

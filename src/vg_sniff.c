@@ -1,0 +1,1 @@
+/* vg_sniff: being written (issue 3). */

@@ -1,0 +1,1 @@
+/* vg_veo: being written (issue 3). */

@@ -1,0 +1,12 @@
+/* vg_gapi (being written). */
+#include "config.h"
+
+#include "tests.h"
+
+void t_gapi_register(void)
+{
+	static const CU_TestInfo tests[] = {
+	    CU_TEST_INFO_NULL,
+	};
+	vg_test_suite("gapi", tests);
+}
