@@ -61,7 +61,9 @@ static int load_user(struct vg_req *r, const char *user_id, struct vg_err *err)
 		                  "this account is disabled: contact an administrator");
 	vg_strlcpy(r->who.user_id, user_id, sizeof r->who.user_id);
 	vg_strlcpy(r->who.role, st.role, sizeof r->who.role);
-	r->who.has_quota = st.has_quota;
+	/* a default of the config applies to every account whose own quota is NULL */
+	r->who.has_quota = st.has_quota || r->conf->quotas_video_seconds_month > 0 ||
+	                   r->conf->quotas_cost_usd_month > 0;
 	r->who.authenticated = true;
 	return VG_OK;
 }

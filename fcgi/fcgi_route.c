@@ -33,6 +33,10 @@ static const struct vg_route routes[] = {
     {VG_M_POST, "/api/v1/videos/{id}/cancel", h_videos_cancel, VG_AUTH_USER, VG_RATE_READ},
     {GET, "/api/v1/videos/{id}/content", h_videos_content, VG_AUTH_USER, VG_RATE_READ},
     {GET, "/api/v1/videos/{id}/thumbnail", h_videos_thumbnail, VG_AUTH_USER, VG_RATE_READ},
+    {VG_M_POST, "/api/v1/files", h_files_create, VG_AUTH_USER, VG_RATE_CREATE},
+    {GET, "/api/v1/files/{id}", h_files_get, VG_AUTH_USER, VG_RATE_READ},
+    {VG_M_DELETE, "/api/v1/files/{id}", h_files_delete, VG_AUTH_USER, VG_RATE_READ},
+    {GET, "/api/v1/files/{id}/content", h_files_content, VG_AUTH_USER, VG_RATE_READ},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

@@ -4,26 +4,34 @@
 #include "handlers.h"
 #include "vg_json.h"
 
-/* Usage counts the videos created since the start of the month that were not failed or
- * cancelled (those cost nothing). */
+/* Usage counts the videos created since the start of the month (UTC) that were not failed
+ * or cancelled (those cost nothing): a succeeded one at what was billed, the others at
+ * their estimate, as the quota check of POST /api/v1/videos does. */
 static const char me_sql[] =
     "SELECT u.id, u.email, u.display_name, u.role, vg_rfc3339(u.created_at) AS created_at, "
-    "u.quota_video_seconds_month, u.quota_cost_usd_month, "
-    "COALESCE(m.seconds, 0) AS used_seconds, COALESCE(m.cost, 0) AS used_cost "
+    "u.quota_video_seconds_month, u.quota_cost_usd_month::float8 AS quota_cost_usd_month, "
+    "COALESCE(m.seconds, 0) AS used_seconds, COALESCE(m.cost, 0)::float8 AS used_cost "
     "FROM users u LEFT JOIN LATERAL ("
-    "  SELECT sum(v.duration_seconds) AS seconds, sum(v.estimated_cost_usd) AS cost "
+    "  SELECT sum(v.duration_seconds) AS seconds, sum(CASE v.status WHEN 'succeeded' THEN "
+    "  v.spent_cost_usd ELSE v.estimated_cost_usd END) AS cost "
     "  FROM videos v WHERE v.user_id = u.id AND v.created_at >= date_trunc('month', now(), 'UTC') "
     "  AND v.status NOT IN ('failed', 'cancelled')) m ON true "
     "WHERE u.id = $1";
 
-/* A nullable numeric column as a JSON number, or null (unlimited quota). */
-static json_t *number_or_null(const PGresult *res, const char *col, bool integer)
+/* The quota in force: the account's own (NULL = the config's default); 0 = none (null). */
+static json_t *quota_seconds(const PGresult *res, const struct vg_conf *c)
 {
-	if (!vg_db_get(res, 0, col))
-		return json_null();
-	if (integer)
-		return json_integer(vg_db_get_ll(res, 0, col, 0));
-	return json_real(vg_db_get_double(res, 0, col, 0));
+	long long q =
+	    vg_db_get_ll(res, 0, "quota_video_seconds_month", c->quotas_video_seconds_month);
+
+	return q > 0 ? json_integer(q) : json_null();
+}
+
+static json_t *quota_cost(const PGresult *res, const struct vg_conf *c)
+{
+	double q = vg_db_get_double(res, 0, "quota_cost_usd_month", c->quotas_cost_usd_month);
+
+	return q > 0 ? json_real(q) : json_null();
 }
 
 int h_me_get(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
@@ -38,10 +46,8 @@ int h_me_get(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 	json_t *usage = json_pack("{s:I, s:f}", "video_seconds_month",
 	                          (json_int_t)vg_db_get_ll(res, 0, "used_seconds", 0),
 	                          "cost_usd_month", vg_db_get_double(res, 0, "used_cost", 0));
-	json_t *quota =
-	    json_pack("{s:o, s:o}", "video_seconds_month",
-	              number_or_null(res, "quota_video_seconds_month", true), "cost_usd_month",
-	              number_or_null(res, "quota_cost_usd_month", false));
+	json_t *quota = json_pack("{s:o, s:o}", "video_seconds_month", quota_seconds(res, r->conf),
+	                          "cost_usd_month", quota_cost(res, r->conf));
 	json_t *me = vg_json_own(
 	    r->a, json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o}", "id", vg_db_get(res, 0, "id"),
 	                    "email", vg_db_get(res, 0, "email"), "display_name",

@@ -81,34 +81,56 @@ static int check_files(struct vg_req *r, const struct vg_video_req *v, struct vg
 	return err->rc;
 }
 
-/* 403 when this video would take the caller past a monthly quota (only asked when one is
- * set: the sum over a month of videos is not free). */
+/* The caller's month so far (videos created this calendar month, UTC, not failed or
+ * cancelled: a finished one costs what was billed, the others their estimate) and their
+ * own quotas (NULL = the config's default).  The user row is locked first so two creates
+ * of one user cannot both pass the check. */
+static const char quota_sql[] =
+    "WITH me AS (SELECT id, quota_video_seconds_month AS q_seconds, "
+    "quota_cost_usd_month::float8 AS q_cost FROM users WHERE id = $1 FOR NO KEY UPDATE) "
+    "SELECT me.q_seconds, me.q_cost, coalesce(sum(v.duration_seconds), 0) AS used_seconds, "
+    "coalesce(sum(CASE v.status WHEN 'succeeded' THEN v.spent_cost_usd ELSE "
+    "v.estimated_cost_usd END), 0)::float8 AS used_cost FROM me LEFT JOIN videos v ON "
+    "v.user_id = me.id AND v.created_at >= date_trunc('month', now(), 'UTC') AND v.status "
+    "NOT IN ('failed', 'cancelled') GROUP BY me.id, me.q_seconds, me.q_cost";
+
+/* "8 s / $3.20": the parts whose quota applies. */
+static const char *amounts(struct vg_req *r, bool s_on, long long seconds, bool c_on, double cost)
+{
+	return vg_arena_printf(r->a, "%s%s%s", s_on ? vg_arena_printf(r->a, "%lld s", seconds) : "",
+	                       s_on && c_on ? " / " : "",
+	                       c_on ? vg_arena_printf(r->a, "$%.2f", cost) : "");
+}
+
+/* 403 when this video would take the caller past a monthly quota (only asked when one may
+ * apply: the sum over a month of videos is not free).  A quota of 0 means none. */
 static int check_quota(struct vg_req *r, const struct vg_video_req *v, struct vg_err *err)
 {
 	PGresult *res;
 
 	if (!r->who.has_quota)
 		return VG_OK;
-	res = vg_db_q(
-	    r->db, r->a, err,
-	    "SELECT u.quota_video_seconds_month AS quota, coalesce(sum(v.duration_seconds), "
-	    "0) AS used FROM users u LEFT JOIN videos v ON v.user_id = u.id AND "
-	    "v.created_at >= date_trunc('month', now(), 'UTC') AND v.status NOT IN "
-	    "('failed', 'cancelled') WHERE u.id = $1 GROUP BY u.quota_video_seconds_month",
-	    r->who.user_id);
-	if (!res)
+	if (!(res = vg_db_q(r->db, r->a, err, quota_sql, r->who.user_id)))
 		return err->rc;
-	if (PQntuples(res) == 1 && vg_db_get(res, 0, "quota")) {
-		long long quota = vg_db_get_ll(res, 0, "quota", 0);
-		long long used = vg_db_get_ll(res, 0, "used", 0);
-		if (used + v->duration_seconds > quota)
-			return vg_err_set(err, VG_EFORBIDDEN, "quota_exceeded",
-			                  "this video needs %d s but only %lld s of your monthly "
-			                  "quota of %lld s are left",
-			                  v->duration_seconds, quota > used ? quota - used : 0,
-			                  quota);
-	}
-	return VG_OK;
+	if (PQntuples(res) != 1)
+		return VG_OK; /* the account is gone: the insert fails on its own */
+	long long q_s = vg_db_get_ll(res, 0, "q_seconds", r->conf->quotas_video_seconds_month);
+	double q_c = vg_db_get_double(res, 0, "q_cost", r->conf->quotas_cost_usd_month);
+	long long used_s = vg_db_get_ll(res, 0, "used_seconds", 0);
+	double used_c = vg_db_get_double(res, 0, "used_cost", 0);
+	bool s_on = q_s > 0, c_on = q_c > 0;
+	/* cents: a float sum must not refuse a video that fits exactly */
+	bool over_s = s_on && used_s + v->duration_seconds > q_s;
+	bool over_c = c_on && used_c + v->estimated_cost_usd > q_c + 0.00005;
+
+	if (!over_s && !over_c)
+		return VG_OK;
+	return vg_err_set(err, VG_EFORBIDDEN, "quota_exceeded",
+	                  "this video needs %s but only %s of your monthly quota %s left",
+	                  amounts(r, s_on, v->duration_seconds, c_on, v->estimated_cost_usd),
+	                  amounts(r, s_on, q_s > used_s ? q_s - used_s : 0, c_on,
+	                          q_c > used_c ? q_c - used_c : 0),
+	                  s_on && c_on ? "are" : "is");
 }
 
 /* Replays a request with the same Idempotency-Key: 200 with the video, 409 for another
@@ -154,7 +176,7 @@ static int idempotent_replay(struct vg_req *r, struct vg_resp *w, const char *ke
  * its own); returns the video as an API object. */
 static json_t *insert_video(struct vg_req *r, const struct vg_video_req *v, struct vg_err *err)
 {
-	char id[37], seed[16], maxa[16], *refs;
+	char id[37], seed[16], maxa[16], cost[32], *refs;
 	PGresult *res;
 	int bad;
 
@@ -167,6 +189,7 @@ static json_t *insert_video(struct vg_req *r, const struct vg_video_req *v, stru
 	vg_uuid_new(id);
 	snprintf(seed, sizeof seed, "%u", v->seed);
 	snprintf(maxa, sizeof maxa, "%d", r->conf->runner_max_attempts);
+	snprintf(cost, sizeof cost, "%.4f", v->estimated_cost_usd);
 	json_t *payload = vg_json_own(r->a, json_pack("{s:s}", "video_id", id));
 	res = vg_db_q(
 	    r->db, r->a, err,
@@ -176,15 +199,18 @@ static json_t *insert_video(struct vg_req *r, const struct vg_video_req *v, stru
 	                                       "duration_seconds, aspect_ratio, "
 	                                       "resolution, seed, image_id, last_frame_id, "
 	                                       "reference_image_ids, provider, model, "
-	                                       "webhook_url) SELECT $1::uuid, job.id, $2::uuid, "
-	                                       "$3, $4, $5, $6::smallint, $7, $8, "
+	                                       "webhook_url, enhance_prompt, "
+	                                       "estimated_cost_usd) SELECT $1::uuid, job.id, "
+	                                       "$2::uuid, $3, $4, $5, $6::smallint, $7, $8, "
 	                                       "$9::bigint, $10::uuid, $11::uuid, $12::uuid[], "
-	                                       "$13, $14, $15 FROM job, job_notify "
+	                                       "$13, $14, $15, $19::boolean, $20::numeric "
+	                                       "FROM job, job_notify "
 	                                       "RETURNING " VG_VIDEO_COLUMNS,
 	    id, r->who.user_id, v->prompt, v->negative_prompt, v->style,
 	    vg_arena_printf(r->a, "%d", v->duration_seconds), v->aspect_ratio, v->resolution,
 	    v->has_seed ? seed : NULL, v->image_id, v->last_frame_id, refs, v->provider, v->model,
-	    v->webhook_url, JOB_KIND, vg_json_dump(r->a, payload), maxa);
+	    v->webhook_url, JOB_KIND, vg_json_dump(r->a, payload), maxa,
+	    v->enhance_prompt ? "true" : "false", cost);
 	if (!res)
 		return NULL;
 	return vg_json_own(r->a, vg_video_to_json(res, 0));

@@ -31,5 +31,10 @@ int h_videos_cancel(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 int h_videos_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 int h_videos_content(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 int h_videos_thumbnail(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_files.c */
+int h_files_create(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_files_get(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_files_content(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_files_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 
 #endif

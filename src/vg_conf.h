@@ -34,6 +34,7 @@ struct vg_conf {
 	/* limits */
 	int limits_max_body_bytes;
 	int limits_max_json_depth;
+	long long limits_max_upload_bytes; /* POST /api/v1/files bodies over this get 413 */
 	int limits_requests_per_min;
 	int limits_creates_per_min;
 	int limits_failed_logins_per_account; /* per 15 minutes */
@@ -80,16 +81,16 @@ struct vg_conf {
 	struct vg_provider_models gemini_models;
 	/* vertex (Vertex AI); env VEOGEN_VERTEX_BASE_URL / _TOKEN_URL / _KEY_FILE override */
 	bool providers_vertex_enabled;
-	char *providers_vertex_base_url; /* https://us-central1-aiplatform.googleapis.com */
-	char *providers_vertex_token_url; /* https://oauth2.googleapis.com/token */
+	char *providers_vertex_base_url;    /* https://us-central1-aiplatform.googleapis.com */
+	char *providers_vertex_token_url;   /* https://oauth2.googleapis.com/token */
 	char *providers_vertex_storage_url; /* https://storage.googleapis.com (gcsUri results) */
-	char *providers_vertex_key_file;  /* service-account JSON */
-	char *providers_vertex_project;   /* empty = project_id of the key file */
+	char *providers_vertex_key_file;    /* service-account JSON */
+	char *providers_vertex_project;     /* empty = project_id of the key file */
 	char *providers_vertex_location;
 	char *providers_vertex_storage_uri; /* gs://… for results; empty = inline bytes */
 	struct vg_provider_models vertex_models;
 	/* both remote providers */
-	int providers_poll_interval_s;    /* between polls of one operation */
+	int providers_poll_interval_s;     /* between polls of one operation */
 	int providers_operation_timeout_s; /* an operation not done by then: provider_timeout */
 	int providers_http_timeout_s;      /* one HTTP request (a download may take longer) */
 	int providers_max_connections;     /* open connections of one remote worker */
@@ -114,6 +115,9 @@ void vg_conf_defaults(struct vg_conf *c);
 /* Loads path over the defaults, applies environment overrides
  * (VEOGEN_RATE_LIMIT_PER_MIN) and reads the JWT key files.  On error *c is left freed. */
 int vg_conf_load(struct vg_conf *c, const char *path, struct vg_err *err);
+/* Parse, then read and check the credentials of the enabled providers, but not the JWT
+ * keys: for the runner, which calls providers and never signs or verifies a token. */
+int vg_conf_load_providers(struct vg_conf *c, const char *path, struct vg_err *err);
 /* Same as load but does not read key files (for tests of the file format). */
 int vg_conf_parse(struct vg_conf *c, const char *path, struct vg_err *err);
 void vg_conf_free(struct vg_conf *c);

@@ -413,6 +413,28 @@ static void graph_image(struct render *r, const struct motion *m, struct vg_buf 
 	             LOCAL_FPS);
 }
 
+/* The last-frame image held for the whole clip, framed like the first-frame image, and the
+ * main picture [m] mixed into it over the last second: the mix reaches the image exactly on
+ * the last frame, so the clip ends on it.  Last in the graph: the text dissolves too. */
+static void graph_last_frame(struct render *r, struct vg_buf *g)
+{
+	const struct vg_local_params *p = r->p;
+	struct vg_arena *a = r->a;
+	int frames = p->duration_s * LOCAL_FPS;
+	double last_t = (double)(frames - 1) / LOCAL_FPS;
+	double start = p->duration_s - 1.0;
+
+	graph_printf(r, g,
+	             "[m];[%d:v]trim=end_frame=1,"
+	             "scale=%d:%d:force_original_aspect_ratio=increase:flags=bicubic,"
+	             "crop=%d:%d,setsar=1,zoompan=z=1:d=%d:s=%dx%d:fps=%d,format=yuv420p,"
+	             "trim=end_frame=%d[l];"
+	             "[m][l]blend=all_expr='A+(B-A)*clip((T-%s)/%s,0,1)'",
+	             p->image_path ? 1 : 0, p->width, p->height, p->width, p->height, frames,
+	             p->width, p->height, LOCAL_FPS, frames, fixed(a, start),
+	             fixed(a, last_t - start));
+}
+
 static const char *font_option(struct render *r)
 {
 	if (r->p->font_path && r->p->font_path[0])
@@ -491,7 +513,10 @@ static int build_graph(struct render *r, const char *prompt, struct vg_buf *g, s
 	if ((rc = graph_text(r, &pal, prompt, g, err)) != VG_OK)
 		return rc;
 	/* The sources already stop at the duration; trim makes the frame count exact. */
-	graph_printf(r, g, ",trim=end_frame=%d[v]", r->p->duration_s * LOCAL_FPS);
+	graph_printf(r, g, ",trim=end_frame=%d", r->p->duration_s * LOCAL_FPS);
+	if (r->p->last_frame_path)
+		graph_last_frame(r, g);
+	graph_printf(r, g, "[v]");
 	graph_audio(r, &m, g);
 	if (r->graph_full)
 		return vg_err_set(err, VG_EINTERNAL, NULL,
@@ -549,6 +574,10 @@ static int check_params(const struct vg_local_params *p, struct vg_err *err)
 		return vg_err_set(err, VG_EINTERNAL, NULL,
 		                  "first-frame image %s is not readable: %s", p->image_path,
 		                  strerror(errno));
+	if (p->last_frame_path && access(p->last_frame_path, R_OK) != 0)
+		return vg_err_set(err, VG_EINTERNAL, NULL,
+		                  "last-frame image %s is not readable: %s", p->last_frame_path,
+		                  strerror(errno));
 	return VG_OK;
 }
 
@@ -567,6 +596,10 @@ static int run_ffmpeg(struct render *r, const char *graph, struct vg_err *err)
 	if (p->image_path) {
 		argv[n++] = "-i";
 		argv[n++] = vg_media_url(r->a, p->image_path);
+	}
+	if (p->last_frame_path) {
+		argv[n++] = "-i";
+		argv[n++] = vg_media_url(r->a, p->last_frame_path);
 	}
 	argv[n++] = "-filter_complex";
 	argv[n++] = graph;

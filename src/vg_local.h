@@ -1,8 +1,9 @@
 /* The local preview provider: an honest animatic rendered by ffmpeg, with no key and no
  * network.  Exactly the requested duration and size, H.264 yuv420p + AAC, +faststart; the
  * prompt drawn as wrapped text over an animated background coloured by the style; a slow
- * zoom/pan from the first-frame image when one is given; bit-exact output, so the same
- * inputs and seed give the same bytes. */
+ * zoom/pan from the first-frame image when one is given, a dissolve into the last-frame
+ * image when one is given; bit-exact output, so the same inputs and seed give the same
+ * bytes. */
 #ifndef VG_LOCAL_H
 #define VG_LOCAL_H
 
@@ -19,6 +20,9 @@ struct vg_local_params {
 	bool has_seed;
 	uint32_t seed;          /* varies the palette phase and motion, deterministically */
 	const char *image_path; /* first frame, or NULL */
+	/* last frame, or NULL: the clip's last second dissolves into it, so its last frame is
+	 * this image (scaled to cover and centre-cropped, like the first frame) */
+	const char *last_frame_path;
 	const char *font_path;
 	const char *ffmpeg;
 	int timeout_s;

@@ -17,13 +17,14 @@ struct vg_multipart;
 
 /* From the Content-Type header value ("multipart/form-data; boundary=…"); NULL with a 400
  * error naming what is wrong when there is no usable boundary. */
-struct vg_multipart *vg_multipart_new(const char *content_type, vg_multipart_data_fn fn,
-                                      void *ctx, struct vg_err *err);
+struct vg_multipart *vg_multipart_new(const char *content_type, vg_multipart_data_fn fn, void *ctx,
+                                      struct vg_err *err);
 /* Feeds len bytes; VG_OK or a 400 error (malformed body) or the callback's error. */
 int vg_multipart_feed(struct vg_multipart *m, const unsigned char *data, size_t len,
                       struct vg_err *err);
 /* After the last byte: VG_OK only when the closing boundary was seen and exactly one
- * "file" part was found. *part_type gets that part's Content-Type (may be NULL). */
+ * "file" part was found. *part_type gets that part's media type, lower-cased and without
+ * parameters (NULL when the part had none); it lives until vg_multipart_free. */
 int vg_multipart_finish(struct vg_multipart *m, const char **part_type, struct vg_err *err);
 void vg_multipart_free(struct vg_multipart *m);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vg_buf.h"
 #include "vg_json.h"
 #include "vg_log.h"
 #include "vg_queue.h"
@@ -192,8 +193,18 @@ int vg_queue_enqueue_after(struct vg_db *db, struct vg_arena *a, const char *kin
 	return end_if_own(db, a, own, rc, err);
 }
 
-int vg_queue_claim(struct vg_db *db, struct vg_arena *a, const char *owner, int lease_s, int n,
-                   struct vg_job *jobs, int *count, struct vg_err *err)
+/* One claim statement per lane: a partial index matches only a literal predicate. */
+#define CLAIM_SQL(lane_predicate)                                                                  \
+	"WITH c AS MATERIALIZED (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= "        \
+	"now() AND " lane_predicate " ORDER BY priority, run_at, id LIMIT $1::int FOR UPDATE "     \
+	"SKIP LOCKED) "                                                                            \
+	"UPDATE jobs j SET state = 'running', attempt = j.attempt + 1, locked_by = $2, "           \
+	"lease_until = now() + make_interval(secs => $3::int), heartbeat_at = now(), "             \
+	"started_at = coalesce(j.started_at, now()) FROM c WHERE j.id = c.id "                     \
+	"RETURNING " JOB_COLUMNS
+
+int vg_queue_claim(struct vg_db *db, struct vg_arena *a, const char *owner, int lease_s,
+                   enum vg_lane lane, int n, struct vg_job *jobs, int *count, struct vg_err *err)
 {
 	char lim[16], lease[16];
 	PGresult *r;
@@ -206,15 +217,10 @@ int vg_queue_claim(struct vg_db *db, struct vg_arena *a, const char *owner, int 
 	snprintf(lease, sizeof lease, "%d", lease_s);
 	/* MATERIALIZED keeps the LIMIT subquery from being re-evaluated per row (it would lock
 	 * and update more rows than asked). Autocommit: the claim is committed at once. */
-	r = vg_db_q(
-	    db, a, err,
-	    "WITH c AS MATERIALIZED (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= "
-	    "now() ORDER BY priority, run_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED) "
-	    "UPDATE jobs j SET state = 'running', attempt = j.attempt + 1, locked_by = $2, "
-	    "lease_until = now() + make_interval(secs => $3::int), heartbeat_at = now(), "
-	    "started_at = coalesce(j.started_at, now()) FROM c WHERE j.id = c.id "
-	    "RETURNING " JOB_COLUMNS,
-	    lim, owner, lease);
+	if (lane == VG_LANE_REMOTE)
+		r = vg_db_q(db, a, err, CLAIM_SQL("step LIKE 'remote.%'"), lim, owner, lease);
+	else
+		r = vg_db_q(db, a, err, CLAIM_SQL("step NOT LIKE 'remote.%'"), lim, owner, lease);
 	if (!r)
 		return err->rc;
 	rows = PQntuples(r);
@@ -250,6 +256,47 @@ int vg_queue_heartbeat(struct vg_db *db, struct vg_arena *a, const struct vg_job
 	if (!r)
 		return err->rc;
 	return PQntuples(r) == 1 ? VG_OK : lost(db, a, job, err);
+}
+
+int vg_queue_heartbeat_many(struct vg_db *db, struct vg_arena *a, const struct vg_job *const *jobs,
+                            int n, int lease_s, bool *lost_out, struct vg_err *err)
+{
+	struct vg_buf ids, attempts;
+	char lease[16];
+	PGresult *r;
+
+	if (n <= 0)
+		return VG_OK;
+	vg_buf_init(&ids, (size_t)n * 40 + 2);
+	vg_buf_init(&attempts, (size_t)n * 12 + 2);
+	vg_buf_puts(&ids, "{");
+	vg_buf_puts(&attempts, "{");
+	for (int i = 0; i < n; i++) {
+		lost_out[i] = true; /* until the update finds it */
+		vg_buf_printf(&ids, "%s%s", i ? "," : "", jobs[i]->id);
+		vg_buf_printf(&attempts, "%s%d", i ? "," : "", jobs[i]->attempt);
+	}
+	vg_buf_puts(&ids, "}");
+	vg_buf_puts(&attempts, "}");
+	snprintf(lease, sizeof lease, "%d", lease_s);
+	/* One owner holds them all (the remote loop): the owner is fenced once for the batch. */
+	r = vg_db_q(db, a, err,
+	            "UPDATE jobs j SET lease_until = now() + make_interval(secs => $4::int), "
+	            "heartbeat_at = now() FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS "
+	            "h(id, attempt, i) WHERE j.id = h.id AND j.state = 'running' AND j.attempt = "
+	            "h.attempt AND j.locked_by = $3 RETURNING h.i",
+	            vg_buf_str(&ids), vg_buf_str(&attempts), jobs[0]->owner, lease);
+	vg_buf_free(&ids);
+	vg_buf_free(&attempts);
+	if (!r)
+		return err->rc;
+	for (int row = 0; row < PQntuples(r); row++) {
+		long long i = vg_db_get_ll(r, row, "i", 0);
+
+		if (i >= 1 && i <= n)
+			lost_out[i - 1] = false;
+	}
+	return VG_OK;
 }
 
 int vg_queue_advance(struct vg_db *db, struct vg_arena *a, struct vg_job *job,

@@ -50,9 +50,16 @@ int vg_queue_enqueue_after(struct vg_db *db, struct vg_arena *a, const char *kin
                            const json_t *payload, int priority, int max_attempts,
                            const char *const *deps, int ndeps, char **id_out, struct vg_err *err);
 
-/* Claims up to n due jobs for owner with a lease; fills jobs[0..*count). Commits. */
-int vg_queue_claim(struct vg_db *db, struct vg_arena *a, const char *owner, int lease_s, int n,
-                   struct vg_job *jobs, int *count, struct vg_err *err);
+/* Two lanes of work, told apart by the step's name: steps named "remote.*" wait on a
+ * provider's HTTP API and are run by the remote loop, thousands at a time; every other step
+ * uses the CPU and runs one at a time per worker.  Each lane claims through its own index. */
+enum vg_lane { VG_LANE_CPU, VG_LANE_REMOTE };
+#define VG_REMOTE_STEP_PREFIX "remote."
+
+/* Claims up to n due jobs of a lane for owner with a lease; fills jobs[0..*count).
+ * Commits. */
+int vg_queue_claim(struct vg_db *db, struct vg_arena *a, const char *owner, int lease_s,
+                   enum vg_lane lane, int n, struct vg_job *jobs, int *count, struct vg_err *err);
 
 /* Extends the lease.  Returns VG_OK, or VG_ECANCELLED when the job is no longer ours to run
  * (cancelled, rescued, or finished elsewhere): the caller stops at once.  Every fenced call
@@ -63,6 +70,12 @@ int vg_queue_claim(struct vg_db *db, struct vg_arena *a, const char *owner, int 
 #define VG_QUEUE_LOST      "lease_lost"
 int vg_queue_heartbeat(struct vg_db *db, struct vg_arena *a, const struct vg_job *job, int lease_s,
                        struct vg_err *err);
+
+/* Extends the leases of many jobs of one owner in one statement.  lost[i] is set for each
+ * job that is no longer ours (cancelled, rescued or ended): vg_queue_heartbeat on it says
+ * which. */
+int vg_queue_heartbeat_many(struct vg_db *db, struct vg_arena *a, const struct vg_job *const *jobs,
+                            int n, int lease_s, bool *lost, struct vg_err *err);
 
 /* Records that the current step finished: step := next_step, state_data := job->state_data,
  * lease renewed, job stays running with us.  VG_ECANCELLED when we lost it. */

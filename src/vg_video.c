@@ -16,13 +16,11 @@
 #define WEBHOOK_URL_MAX      2048
 #define MAX_REFERENCE_IMAGES 3
 
-static const char *const create_fields[] = {"prompt",        "negative_prompt",
-                                            "style",         "duration_seconds",
-                                            "aspect_ratio",  "resolution",
-                                            "seed",          "image_id",
-                                            "last_frame_id", "reference_image_ids",
-                                            "provider",      "model",
-                                            "webhook_url",   NULL};
+static const char *const create_fields[] = {
+    "prompt",        "negative_prompt",     "style",    "duration_seconds",
+    "aspect_ratio",  "resolution",          "seed",     "image_id",
+    "last_frame_id", "reference_image_ids", "provider", "model",
+    "webhook_url",   "enhance_prompt",      NULL};
 
 /* Absent and JSON null are the same for optional fields. */
 static bool present(const json_t *body, const char *key)
@@ -47,6 +45,14 @@ static const char *read_choice(struct vg_arena *a, const json_t *body, const cha
 			return *c;
 	vg_err_field(err, key, "must be %s", hint);
 	return NULL;
+}
+
+static bool field_has_error(const struct vg_err *err, const char *field)
+{
+	for (int i = 0; i < err->nfields; i++)
+		if (strcmp(err->fields[i].field, field) == 0)
+			return true;
+	return false;
 }
 
 /* Lower-cases a UUID copy so upper-case input is accepted and stored canonically. */
@@ -190,12 +196,54 @@ static const char *webhook_url_problem(const char *url)
 	return NULL;
 }
 
-/* provider, then model, which only makes sense once the provider is known. */
-static void read_provider_model(struct vg_arena *a, const json_t *body, const struct vg_conf *c,
-                                struct vg_video_req *out, struct vg_err *err)
+/* The model table of a provider name; NULL for a name that is no provider. */
+static const struct vg_provider_models *provider_models(const struct vg_conf *c, const char *name,
+                                                        bool *enabled)
+{
+	if (strcmp(name, "local") == 0) {
+		*enabled = c->providers_local_enabled;
+		return &c->local_models;
+	}
+	if (strcmp(name, "gemini") == 0) {
+		*enabled = c->providers_gemini_enabled;
+		return &c->gemini_models;
+	}
+	if (strcmp(name, "vertex") == 0) {
+		*enabled = c->providers_vertex_enabled;
+		return &c->vertex_models;
+	}
+	*enabled = false;
+	return NULL;
+}
+
+static const char *enabled_providers(struct vg_arena *a, const struct vg_conf *c)
+{
+	const char *list = vg_arena_printf(a, "%s%s%s", c->providers_local_enabled ? ", local" : "",
+	                                   c->providers_gemini_enabled ? ", gemini" : "",
+	                                   c->providers_vertex_enabled ? ", vertex" : "");
+
+	return *list ? list + 2 : "none";
+}
+
+static const char *model_ids(struct vg_arena *a, const struct vg_provider_models *pm)
+{
+	const char *list = "";
+
+	for (int i = 0; i < pm->n; i++)
+		list = vg_arena_printf(a, "%s%s%s", list, i ? ", " : "", pm->models[i].id);
+	return list;
+}
+
+/* provider, then model, which only makes sense once the provider is known; returns the
+ * model's entry of the table, or NULL after adding a field error. */
+static const struct vg_model *read_provider_model(struct vg_arena *a, const json_t *body,
+                                                  const struct vg_conf *c, struct vg_video_req *out,
+                                                  struct vg_err *err)
 {
 	const char *provider = NULL, *model = NULL;
-	bool named = vg_json_str(a, body, "provider", 1, 64, &provider, err);
+	const struct vg_provider_models *pm = NULL;
+	const struct vg_model *m;
+	bool named = vg_json_str(a, body, "provider", 1, 64, &provider, err), enabled;
 
 	if (!named && present(body, "provider"))
 		provider = NULL; /* bad type: error already added */
@@ -206,36 +254,83 @@ static void read_provider_model(struct vg_arena *a, const json_t *body, const st
 	if (provider) {
 		const char *field_or_default = named ? "" : "the server default ";
 
-		if (strcmp(provider, "local") == 0) {
-			if (!c->providers_local_enabled) {
-				vg_err_field(err, "provider",
-				             "%sprovider local is not enabled on this server",
-				             field_or_default);
-				provider = NULL;
-			}
-		} else if (strcmp(provider, "gemini") == 0 || strcmp(provider, "vertex") == 0) {
-			vg_err_field(err, "provider", "%sprovider %s is not enabled on this server",
-			             field_or_default, provider);
-			provider = NULL;
-		} else {
+		pm = provider_models(c, provider, &enabled);
+		if (!pm)
 			vg_err_field(err, "provider",
 			             "%s\"%.40s\" is not a provider: use local, gemini or vertex "
 			             "(enabled here: %s)",
-			             field_or_default, provider,
-			             c->providers_local_enabled ? "local" : "none");
+			             field_or_default, provider, enabled_providers(a, c));
+		else if (!enabled)
+			vg_err_field(
+			    err, "provider",
+			    "%sprovider %s is not enabled on this server (enabled here: %s)",
+			    field_or_default, provider, enabled_providers(a, c));
+		if (!pm || !enabled) {
 			provider = NULL;
+			pm = NULL;
 		}
 	}
 	out->provider = provider;
 
 	if (!vg_json_str(a, body, "model", 1, 128, &model, err))
 		model = NULL;
-	if (out->provider && strcmp(out->provider, "local") == 0) {
-		if (model && strcmp(model, c->providers_local_model) != 0)
-			vg_err_field(err, "model", "provider local has one model: %.100s",
-			             c->providers_local_model);
-		out->model = c->providers_local_model;
+	if (!pm)
+		return NULL;
+	if (!(m = vg_model_find(pm, model ? model : pm->default_model))) {
+		vg_err_field(err, "model", "provider %s has no model \"%.60s\": use one of %s",
+		             provider, model ? model : pm->default_model, model_ids(a, pm));
+		return NULL;
 	}
+	out->model = m->id;
+	return m;
+}
+
+/* Adds src's field errors that dst lacks: the model's judgement of a field the generic
+ * checks already refused says nothing new. */
+static void merge_field_errors(struct vg_err *dst, const struct vg_err *src)
+{
+	for (int i = 0; i < src->nfields; i++) {
+		bool seen = false;
+
+		for (int j = 0; j < dst->nfields; j++)
+			seen |= strcmp(dst->fields[j].field, src->fields[i].field) == 0;
+		if (!seen)
+			vg_err_field(dst, src->fields[i].field, "%s", src->fields[i].message);
+	}
+}
+
+/* The model narrows the generic limits and prices the request. */
+static void apply_model(const struct vg_model *m, struct vg_video_req *out, struct vg_err *err)
+{
+	struct vg_model_req mr = {
+	    .duration_seconds = out->duration_seconds,
+	    .aspect_ratio = out->aspect_ratio,
+	    .resolution = out->resolution,
+	    .image = out->image_id != NULL,
+	    .last_frame = out->last_frame_id != NULL,
+	    .n_reference_images = out->n_reference_images,
+	};
+	struct vg_err merr;
+
+	vg_err_clear(&merr);
+	if (vg_model_check(m, &mr, &merr) != VG_OK)
+		merge_field_errors(err, &merr);
+	out->estimated_cost_usd = vg_model_price(m, &mr);
+}
+
+static void read_enhance_prompt(const json_t *body, const struct vg_conf *c,
+                                struct vg_video_req *out, struct vg_err *err)
+{
+	bool b;
+
+	if (!vg_json_bool(body, "enhance_prompt", &b, err) || !b)
+		return;
+	if (!c->providers_gemini_api_key || !*c->providers_gemini_api_key)
+		vg_err_field(err, "enhance_prompt",
+		             "enhance_prompt needs the Gemini text client: set "
+		             "providers.gemini.api_key");
+	else
+		out->enhance_prompt = true;
 }
 
 int vg_video_req_parse(struct vg_arena *a, const json_t *body, const struct vg_conf *c,
@@ -270,9 +365,10 @@ int vg_video_req_parse(struct vg_arena *a, const json_t *body, const struct vg_c
 			             s);
 	}
 
+	/* the model narrows this (apply_model); without one the API's own choices hold */
 	out->duration_seconds = 8;
 	if (vg_json_int(body, "duration_seconds", LLONG_MIN, LLONG_MAX, &n, err)) {
-		if (n == 4 || n == 6 || n == 8)
+		if (n >= 1 && n <= 60)
 			out->duration_seconds = (int)n;
 		else
 			vg_err_field(err, "duration_seconds", "must be one of 4, 6, 8");
@@ -295,7 +391,13 @@ int vg_video_req_parse(struct vg_arena *a, const json_t *body, const struct vg_c
 		             "needs image_id: give the first frame too, or drop last_frame_id");
 	read_reference_images(a, body, out, err);
 
-	read_provider_model(a, body, c, out, err);
+	read_enhance_prompt(body, c, out, err);
+	const struct vg_model *m = read_provider_model(a, body, c, out, err);
+	if (m)
+		apply_model(m, out, err);
+	else if (out->duration_seconds != 4 && out->duration_seconds != 6 &&
+	         out->duration_seconds != 8 && !field_has_error(err, "duration_seconds"))
+		vg_err_field(err, "duration_seconds", "must be one of 4, 6, 8");
 
 	if (vg_json_str(a, body, "webhook_url", 1, WEBHOOK_URL_MAX, &s, err)) {
 		const char *problem = webhook_url_problem(s);
@@ -388,6 +490,9 @@ json_t *vg_video_to_json(const PGresult *r, int row)
 	set(o, "error", col_json(r, row, "error"));
 	set(o, "result", col_json(r, row, "result"));
 	set(o, "estimated_cost_usd", col_real(r, row, "estimated_cost_usd"));
+	set(o, "spent_cost_usd", col_real(r, row, "spent_cost_usd"));
+	set(o, "enhance_prompt", json_boolean(vg_str_eq(col(r, row, "enhance_prompt"), "t")));
+	set(o, "enhanced_prompt", vg_json_str_or_null(col(r, row, "enhanced_prompt")));
 
 	set(links, "self", json_sprintf("/api/v1/videos/%s", id ? id : ""));
 	if (status && strcmp(status, "succeeded") == 0) {

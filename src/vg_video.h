@@ -28,10 +28,13 @@ struct vg_video_req {
 	const char *provider;
 	const char *model;
 	const char *webhook_url;
+	bool enhance_prompt;       /* the Gemini text client rewrites the prompt first */
+	double estimated_cost_usd; /* the model's price for this request */
 };
 
-/* Validates every field of a create body against API.md and the enabled providers; adds a
- * field error for each bad field (422), 400 when body is not an object.  Fills defaults. */
+/* Validates every field of a create body against API.md, the enabled providers and the
+ * chosen model's capabilities (vg_model_check); adds a field error for each bad field (422),
+ * 400 when body is not an object.  Fills defaults and the estimated cost. */
 int vg_video_req_parse(struct vg_arena *a, const json_t *body, const struct vg_conf *c,
                        struct vg_video_req *out, struct vg_err *err);
 
@@ -44,7 +47,8 @@ int vg_video_req_parse(struct vg_arena *a, const json_t *body, const struct vg_c
 	"v.webhook_url, v.attempts, v.error::text AS error, v.result::text AS result, "            \
 	"v.estimated_cost_usd::float8 AS estimated_cost_usd, vg_rfc3339(v.created_at) AS "         \
 	"created_at, vg_rfc3339(v.started_at) AS started_at, vg_rfc3339(v.finished_at) AS "        \
-	"finished_at, v.user_id"
+	"finished_at, v.user_id, v.enhance_prompt, v.enhanced_prompt, "                            \
+	"v.spent_cost_usd::float8 AS spent_cost_usd"
 
 /* The API video object of row `row` (new reference; caller owns it). */
 json_t *vg_video_to_json(const PGresult *r, int row);

@@ -14,6 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "ctl_provider.h"
 #include "vg_account.h"
 #include "vg_arena.h"
 #include "vg_conf.h"
@@ -35,7 +36,10 @@ static const char usage_main[] =
     "  migrate [--dir DIR]      apply the SQL migrations the database lacks\n"
     "  user add EMAIL [--admin] [--display-name NAME]\n"
     "                           create an account; the password comes from stdin\n"
+    "  user set-quota EMAIL [--video-seconds N|default] [--cost-usd X|default]\n"
+    "                           set an account's monthly quotas\n"
     "  config check             load the configuration and report the first problem\n"
+    "  provider check           ask the enabled providers which configured models answer\n"
     "\n"
     "Options:\n"
     "  -c, --config CONF        configuration file (default: $VEOGEN_CONF, else\n"
@@ -75,6 +79,41 @@ static const char usage_user_add[] =
     "\n"
     "Example:\n"
     "  printf '%s\\n' \"$pw\" | " PROG " user add ops@example.com --admin\n";
+
+static const char usage_user_set_quota[] =
+    "Usage: " PROG " [-c CONF] user set-quota EMAIL [--video-seconds N|default]\n"
+    "                                            [--cost-usd X|default]\n"
+    "\n"
+    "Sets an account's monthly quotas (calendar month, UTC) and prints the quotas it now\n"
+    "has.  A request that would go past one is refused with 403 quota_exceeded before it\n"
+    "is queued.  \"default\" makes the account follow quotas.video_seconds_month or\n"
+    "quotas.cost_usd_month of the configuration again; 0 means no limit.  Responders\n"
+    "apply the change at once.\n"
+    "\n"
+    "Options:\n"
+    "  -s, --video-seconds N|default   seconds of video a month (0..1000000000)\n"
+    "  -u, --cost-usd X|default        estimated provider cost a month, in USD\n"
+    "                                  (0..1000000000, up to 4 decimals)\n"
+    "  -h, --help                      show this help\n"
+    "\n"
+    "Example:\n"
+    "  " PROG " user set-quota ada@example.com --video-seconds 600 --cost-usd 25\n";
+
+static const char usage_provider_check[] =
+    "Usage: " PROG " [-c CONF] provider check\n"
+    "\n"
+    "Asks every enabled remote provider about each model of its capability table\n"
+    "(providers.gemini.models, providers.vertex.models) and about the Gemini text model,\n"
+    "with the configured credentials: GET /v1beta/models/ID on the Gemini API, the\n"
+    "publisher model on Vertex AI (after fetching an access token).  These calls are not\n"
+    "billed.  Prints one line per model, \"ok\" or why not; a model that is not served\n"
+    "(404) was probably retired: remove it from the table or fix its id.\n"
+    "\n"
+    "Exit status: 0 when every model answered, 69 (EX_UNAVAILABLE) when one did not,\n"
+    "78 (EX_CONFIG) when no remote provider is enabled or the configuration does not load.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help   show this help\n";
 
 static const char usage_config_check[] =
     "Usage: " PROG " [-c CONF] config check\n"
@@ -286,17 +325,132 @@ static int cmd_user_add(struct ctl *ctl, int argc, char **argv)
 	return EX_OK;
 }
 
+/* "default" → NULL (the config's default); else a number in 0..1e9 as SQL text.  false
+ * when the value is neither. */
+static bool quota_value(const char *arg, bool integer, const char **out)
+{
+	char *end;
+	double d;
+
+	if (strcmp(arg, "default") == 0) {
+		*out = NULL;
+		return true;
+	}
+	if (!*arg || strspn(arg, integer ? "0123456789" : "0123456789.") != strlen(arg))
+		return false;
+	d = strtod(arg, &end);
+	if (*end || d < 0 || d > 1e9)
+		return false;
+	*out = arg;
+	return true;
+}
+
+static int cmd_user_set_quota(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {{"video-seconds", required_argument, NULL, 's'},
+	                                     {"cost-usd", required_argument, NULL, 'u'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {0}};
+	const char *seconds = NULL, *cost = NULL;
+	bool set_seconds = false, set_cost = false;
+	struct vg_err err;
+	PGresult *res;
+	int c, rc;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":s:u:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (!quota_value(optarg, true, &seconds))
+				return usage_error(
+				    usage_user_set_quota,
+				    "--video-seconds must be a whole number from 0 to "
+				    "1000000000 or \"default\", not '%s'",
+				    optarg);
+			set_seconds = true;
+			break;
+		case 'u':
+			if (!quota_value(optarg, false, &cost))
+				return usage_error(
+				    usage_user_set_quota,
+				    "--cost-usd must be an amount such as 25 or 12.50 "
+				    "(0 to 1000000000) or \"default\", not '%s'",
+				    optarg);
+			set_cost = true;
+			break;
+		case 'h':
+			fputs(usage_user_set_quota, stdout);
+			return EX_OK;
+		case ':':
+			return usage_error(usage_user_set_quota, "%s needs a value",
+			                   argv[optind - 1]);
+		default:
+			return usage_error(usage_user_set_quota, "unknown option %s",
+			                   argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(usage_user_set_quota, "%s",
+		                   "user set-quota needs the account's EMAIL");
+	if (optind + 1 < argc)
+		return usage_error(usage_user_set_quota, "unexpected argument '%s'",
+		                   argv[optind + 1]);
+	if (!set_seconds && !set_cost)
+		return usage_error(usage_user_set_quota, "%s",
+		                   "say what to set: --video-seconds, --cost-usd or both");
+	if ((rc = load_settings(ctl)) != EX_OK)
+		return rc;
+
+	ctl->db = vg_db_new(ctl->conf.db_conninfo, PROG, ctl->conf.db_statement_timeout_ms);
+	vg_err_clear(&err);
+	/* $2/$4 say whether to touch a column: an unset option keeps the value it had */
+	res = vg_db_q(ctl->db, ctl->a, &err,
+	              "UPDATE users SET quota_video_seconds_month = CASE WHEN $2 THEN "
+	              "$3::integer ELSE quota_video_seconds_month END, quota_cost_usd_month = "
+	              "CASE WHEN $4 THEN $5::numeric ELSE quota_cost_usd_month END WHERE email = "
+	              "lower(trim($1)) RETURNING id, coalesce(quota_video_seconds_month::text, "
+	              "'default') AS seconds, coalesce(quota_cost_usd_month::text, 'default') AS "
+	              "cost",
+	              argv[optind], set_seconds ? "true" : "false", seconds,
+	              set_cost ? "true" : "false", cost);
+	if (!res)
+		return report(ctl, &err);
+	if (PQntuples(res) != 1) {
+		fprintf(stderr,
+		        PROG ": no account has the email %s: check it, or create it with `" PROG
+		             " user add`\n",
+		        argv[optind]);
+		return EX_NOINPUT;
+	}
+	const char *id = vg_db_get(res, 0, "id");
+	char *details =
+	    vg_arena_printf(ctl->a,
+	                    "{\"via\": \"veogenctl\", \"quota_video_seconds_month\": \"%s\", "
+	                    "\"quota_cost_usd_month\": \"%s\"}",
+	                    vg_db_get(res, 0, "seconds"), vg_db_get(res, 0, "cost"));
+	vg_audit(ctl->db, ctl->a, NULL, "user.set_quota", "user", id, NULL, NULL, details);
+	printf("%s video_seconds_month=%s cost_usd_month=%s\n", id, vg_db_get(res, 0, "seconds"),
+	       vg_db_get(res, 0, "cost"));
+	return EX_OK;
+}
+
 static int cmd_user(struct ctl *ctl, int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error(usage_user_add, "%s", "user needs a subcommand: add");
+		return usage_error(usage_user_add, "%s",
+		                   "user needs a subcommand: add or set-quota");
 	if (strcmp(argv[1], "add") == 0)
 		return cmd_user_add(ctl, argc - 1, argv + 1);
+	if (strcmp(argv[1], "set-quota") == 0)
+		return cmd_user_set_quota(ctl, argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fputs(usage_user_add, stdout);
+		fputs("\n", stdout);
+		fputs(usage_user_set_quota, stdout);
 		return EX_OK;
 	}
-	return usage_error(usage_user_add, "unknown user subcommand '%s' (known: add)", argv[1]);
+	return usage_error(usage_user_add, "unknown user subcommand '%s' (known: add, set-quota)",
+	                   argv[1]);
 }
 
 static int cmd_config(struct ctl *ctl, int argc, char **argv)
@@ -326,6 +480,37 @@ static int cmd_config(struct ctl *ctl, int argc, char **argv)
 	return EX_OK;
 }
 
+static int cmd_provider(struct ctl *ctl, int argc, char **argv)
+{
+	struct vg_err err;
+	int bad;
+
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(usage_provider_check, stdout);
+		return EX_OK;
+	}
+	if (argc < 2 || strcmp(argv[1], "check") != 0)
+		return usage_error(usage_provider_check, "%s",
+		                   "provider needs a subcommand: check");
+	if (argc > 2)
+		return usage_error(usage_provider_check, "unexpected argument '%s'", argv[2]);
+	vg_err_clear(&err);
+	if (vg_conf_load_providers(&ctl->conf, ctl->conf_path, &err) != VG_OK) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return EX_CONFIG;
+	}
+	ctl->conf_loaded = true;
+	bad = ctl_provider_check(&ctl->conf, stdout);
+	if (bad < 0) {
+		fprintf(stderr,
+		        PROG ": no remote provider is enabled: set providers.gemini.enabled "
+		             "or providers.vertex.enabled in %s\n",
+		        ctl->conf_path);
+		return EX_CONFIG;
+	}
+	return bad == 0 ? EX_OK : EX_UNAVAILABLE;
+}
+
 static const struct command {
 	const char *name;
 	int (*run)(struct ctl *ctl, int argc, char **argv);
@@ -333,6 +518,7 @@ static const struct command {
     {"migrate", cmd_migrate},
     {"user", cmd_user},
     {"config", cmd_config},
+    {"provider", cmd_provider},
 };
 
 int main(int argc, char **argv)

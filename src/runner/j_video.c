@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "runner.h"
+#include "video_enhance.h"
 #include "vg_local.h"
 #include "vg_log.h"
 #include "vg_media.h"
@@ -39,7 +40,11 @@ struct video {
 	const char *prompt;
 	const char *style;
 	const char *provider;
-	const char *image_rel; /* files.storage_path of the first frame, or NULL */
+	const char *model;
+	const char *image_rel;      /* files.storage_path of the first frame, or NULL */
+	const char *last_frame_rel; /* … of the last frame, or NULL */
+	bool enhance_prompt;
+	const char *enhanced_prompt; /* NULL until the enhance step wrote it */
 	int duration_s;
 	int width, height;
 	bool has_seed;
@@ -102,8 +107,10 @@ static int load_video(struct runner_worker *w, struct vg_arena *a, const struct 
 		return err->rc;
 	r = vg_db_q(w->db, a, err,
 	            "SELECT v.status, v.prompt, v.style, v.duration_seconds, v.aspect_ratio, "
-	            "v.resolution, v.seed, v.provider, f.storage_path AS image_path "
-	            "FROM videos v LEFT JOIN files f ON f.id = v.image_id WHERE v.id = $1",
+	            "v.resolution, v.seed, v.provider, v.model, v.enhance_prompt, "
+	            "v.enhanced_prompt, f.storage_path AS image_path, fl.storage_path AS last_path "
+	            "FROM videos v LEFT JOIN files f ON f.id = v.image_id LEFT JOIN files fl ON "
+	            "fl.id = v.last_frame_id WHERE v.id = $1",
 	            v->id);
 	if (!r)
 		return err->rc;
@@ -113,7 +120,11 @@ static int load_video(struct runner_worker *w, struct vg_arena *a, const struct 
 	v->prompt = vg_db_get(r, 0, "prompt");
 	v->style = vg_db_get(r, 0, "style");
 	v->provider = vg_db_get(r, 0, "provider");
+	v->model = vg_db_get(r, 0, "model");
 	v->image_rel = vg_db_get(r, 0, "image_path");
+	v->last_frame_rel = vg_db_get(r, 0, "last_path");
+	v->enhance_prompt = vg_db_get_bool(r, 0, "enhance_prompt");
+	v->enhanced_prompt = vg_db_get(r, 0, "enhanced_prompt");
 	v->duration_s = (int)vg_db_get_ll(r, 0, "duration_seconds", 0);
 	seed = vg_db_get(r, 0, "seed");
 	if (seed && vg_str_u64(seed, UINT32_MAX, &s)) {
@@ -186,6 +197,25 @@ static void remove_file(const char *path)
 		log_warn("cannot remove %s", path);
 }
 
+static bool is_local(const char *provider)
+{
+	return vg_str_eq(provider, "local");
+}
+
+/* The local provider renders here, in the CPU lane; a remote one is the remote loop's:
+ * the job goes back to the queue in that lane. */
+static int to_generation(struct runner_worker *w, struct vg_job *job, const char *provider,
+                         struct vg_err *err)
+{
+	int rc;
+
+	if (is_local(provider))
+		return vg_queue_advance(w->db, w->step_arena, job, "generate",
+		                        w->conf->runner_lease_s, err);
+	rc = vg_queue_defer(w->db, w->step_arena, job, "remote.submit", 0, err);
+	return rc == VG_OK ? RUNNER_DONE : rc;
+}
+
 static int step_start(struct runner_worker *w, struct vg_job *job, struct vg_err *err)
 {
 	struct vg_arena *a = w->step_arena;
@@ -202,13 +232,47 @@ static int step_start(struct runner_worker *w, struct vg_job *job, struct vg_err
 	            "progress = CASE WHEN status = 'running' THEN progress ELSE 0 END, "
 	            "started_at = coalesce(started_at, now()), attempts = $3::int, error = NULL, "
 	            "finished_at = NULL WHERE " VIDEO_OURS " AND status IN ('queued', 'running', "
-	            "'failed') RETURNING id",
+	            "'failed') RETURNING provider, enhance_prompt AND enhanced_prompt IS NULL AS "
+	            "enhance",
 	            id, job->id, tries);
 	if (!r)
 		return err->rc;
 	if (PQntuples(r) != 1)
 		return not_running(w, a, job, id, err);
-	return vg_queue_advance(w->db, a, job, "generate", w->conf->runner_lease_s, err);
+	if (vg_db_get_bool(r, 0, "enhance"))
+		return vg_queue_advance(w->db, a, job, "enhance", w->conf->runner_lease_s, err);
+	return to_generation(w, job, vg_db_get(r, 0, "provider"), err);
+}
+
+/* enhance_prompt: the Gemini text client rewrites the prompt once; the user's prompt stays
+ * as it was and the provider gets the rewrite. */
+static int step_enhance(struct runner_worker *w, struct vg_job *job, struct vg_err *err)
+{
+	struct vg_arena *a = w->step_arena;
+	struct video v;
+	char *better = NULL;
+	PGresult *r;
+	int rc;
+
+	if ((rc = load_video(w, a, job, &v, err)) != VG_OK)
+		return rc;
+	if (!v.enhanced_prompt) {
+		rc = video_enhance_prompt(w->conf, v.prompt, &better, err);
+		if (rc != VG_OK)
+			return rc;
+		r = vg_db_q(w->db, a, err,
+		            "UPDATE videos SET enhanced_prompt = $3 WHERE " VIDEO_OURS
+		            " AND status = 'running' RETURNING id",
+		            v.id, job->id, better);
+		free(better);
+		if (!r)
+			return err->rc;
+		if (PQntuples(r) != 1)
+			return not_running(w, a, job, v.id, err);
+		log_info("video %s: prompt enhanced by %s", v.id,
+		         w->conf->providers_gemini_text_model);
+	}
+	return to_generation(w, job, v.provider, err);
 }
 
 /* What the progress callback knows and found out. */
@@ -269,16 +333,17 @@ static int on_progress(void *ctx, double fraction)
 	return 0;
 }
 
-static const char *image_path(struct runner_worker *w, const struct video *v, struct vg_err *err)
+static const char *input_path(struct runner_worker *w, const struct video *v, const char *rel,
+                              const char *what, struct vg_err *err)
 {
 	char *path;
 
-	if (!v->image_rel)
+	if (!rel)
 		return NULL;
-	path = vg_arena_printf(w->step_arena, "%s/%s", w->conf->storage_dir, v->image_rel);
+	path = vg_arena_printf(w->step_arena, "%s/%s", w->conf->storage_dir, rel);
 	if (access(path, R_OK) != 0) {
 		vg_err_set(err, VG_EINVAL, "missing_input",
-		           "the first-frame image of video %s is missing from storage", v->id);
+		           "the %s image of video %s is missing from storage", what, v->id);
 		return NULL;
 	}
 	return path;
@@ -286,9 +351,9 @@ static const char *image_path(struct runner_worker *w, const struct video *v, st
 
 static int check_provider(const struct runner_worker *w, const struct video *v, struct vg_err *err)
 {
-	if (!vg_str_eq(v->provider, "local"))
-		return vg_err_set(err, VG_EINVAL, "provider_unavailable",
-		                  "this runner renders only with the local provider, not %s",
+	if (!is_local(v->provider))
+		return vg_err_set(err, VG_EINVAL, "internal",
+		                  "video %s of provider %s reached the local renderer", v->id,
 		                  v->provider ? v->provider : "(none)");
 	if (!w->conf->providers_local_enabled)
 		return vg_err_set(err, VG_EINVAL, "provider_unavailable",
@@ -311,7 +376,7 @@ static int step_generate(struct runner_worker *w, struct vg_job *job, struct vg_
 	    (rc = set_stage(w, a, job, &v, "generating", 0, err)) != VG_OK)
 		return rc;
 	memset(&p, 0, sizeof p);
-	p.image_path = image_path(w, &v, err);
+	p.image_path = input_path(w, &v, v.image_rel, "first-frame", err);
 	if (v.image_rel && !p.image_path)
 		return err->rc;
 	if (v.style && !vg_style_find(v.style))
@@ -326,7 +391,10 @@ static int step_generate(struct runner_worker *w, struct vg_job *job, struct vg_
 	remove_temps(final);
 	tmp = vg_storage_tmp_path(a, final);
 
-	p.prompt = v.prompt;
+	p.prompt = v.enhanced_prompt ? v.enhanced_prompt : v.prompt;
+	p.last_frame_path = input_path(w, &v, v.last_frame_rel, "last-frame", err);
+	if (v.last_frame_rel && !p.last_frame_path)
+		return err->rc;
 	p.style_id = v.style && vg_style_find(v.style) ? v.style : NULL;
 	p.duration_s = v.duration_s;
 	p.width = v.width;
@@ -384,6 +452,9 @@ static int check_output(const struct video *v, const struct vg_probe *pr, struct
 	if (!pr->has_video)
 		return vg_err_set(err, VG_EINTERNAL, "bad_output",
 		                  "the rendered file of video %s has no video stream", v->id);
+	/* a provider's clip is what it is (the result records it); ours must be exact */
+	if (!is_local(v->provider))
+		return VG_OK;
 	if (pr->width != v->width || pr->height != v->height)
 		return vg_err_set(err, VG_EINTERNAL, "bad_output",
 		                  "the rendered clip is %dx%d instead of %dx%d", pr->width,
@@ -408,7 +479,8 @@ static int record_success(struct runner_worker *w, struct vg_job *job, const str
 	    w->db, a, err,
 	    "UPDATE videos SET status = 'succeeded', stage = 'done', progress = 100, result = "
 	    "$3::jsonb, content_path = $4, thumbnail_path = $5, error = NULL, finished_at = "
-	    "now() WHERE " VIDEO_OURS " AND status = 'running' RETURNING id",
+	    "now(), spent_cost_usd = estimated_cost_usd WHERE " VIDEO_OURS " AND status = "
+	    "'running' RETURNING id",
 	    v->id, job->id, result, vg_storage_relpath(a, "videos", v->id, "mp4"),
 	    vg_storage_relpath(a, "thumbs", v->id, "jpg"));
 	if (!r)
@@ -493,6 +565,8 @@ int j_video_step(struct runner_worker *w, struct vg_job *job, struct vg_err *err
 {
 	if (vg_str_eq(job->step, "start"))
 		return step_start(w, job, err);
+	if (vg_str_eq(job->step, "enhance"))
+		return step_enhance(w, job, err);
 	if (vg_str_eq(job->step, "generate"))
 		return step_generate(w, job, err);
 	if (vg_str_eq(job->step, "finalize"))
@@ -515,21 +589,45 @@ static void remove_outputs(const struct vg_conf *conf, struct vg_arena *a, const
 		remove_file(thumb);
 }
 
+/* The error codes of API.md a failed video may carry; anything else is "internal". */
+static const char *api_error_code(const char *code)
+{
+	static const char *const codes[] = {"provider_rejected", "safety_filtered",
+	                                    "provider_timeout",  "provider_unavailable",
+	                                    "quota_exceeded",    NULL};
+
+	for (int i = 0; codes[i]; i++)
+		if (vg_str_eq(code, codes[i]))
+			return codes[i];
+	return "internal";
+}
+
+/* Whether sending the same request again may work (API.md error.retryable). */
+static bool retryable_code(const char *code)
+{
+	return vg_str_eq(code, "provider_unavailable") || vg_str_eq(code, "provider_timeout") ||
+	       vg_str_eq(code, "internal");
+}
+
 int j_video_failed(struct runner_worker *w, struct vg_job *job, const struct vg_err *why,
                    struct vg_err *err)
 {
 	const char *id = payload_video_id(job, err);
+	const char *code;
 	char *msg;
 	PGresult *r;
 
 	if (!id)
 		return VG_OK; /* no video to update: the job's own error says why */
-	msg = vg_arena_printf(w->step_arena, "the video could not be rendered: %s", why->msg);
+	code = api_error_code(why->code);
+	msg = vg_str_eq(code, "internal")
+	          ? vg_arena_printf(w->step_arena, "the video could not be rendered: %s", why->msg)
+	          : vg_arena_printf(w->step_arena, "%s", why->msg);
 	r = vg_db_q(w->db, w->step_arena, err,
 	            "UPDATE videos SET status = 'failed', error = jsonb_build_object('code', "
-	            "'internal', 'message', $3::text, 'retryable', false), finished_at = now() "
+	            "$4::text, 'message', $3::text, 'retryable', $5::bool), finished_at = now() "
 	            "WHERE " VIDEO_OURS " AND status IN ('queued', 'running') RETURNING id",
-	            id, job->id, msg);
+	            id, job->id, msg, code, retryable_code(code) ? "true" : "false");
 	if (!r)
 		return err->rc;
 	if (PQntuples(r) == 1)

@@ -60,8 +60,25 @@ struct runner_kind {
 extern const struct runner_kind runner_kinds[];
 const struct runner_kind *runner_kind_find(const char *kind);
 
-/* Worker process body (vg_super worker_main). */
+/* Worker process body (vg_super worker_main): workers 0..runner.workers-1 run CPU steps,
+ * the rest run the remote loop. */
 int runner_worker_main(const struct vg_conf *conf, const char *name, int gen, int idx);
+
+/* What the worker does with a step's error, shared with the remote loop: retry later or
+ * fail for good (with the kind's rows), or record a cancellation. */
+void runner_job_failed(struct runner_worker *w, const struct runner_kind *k, struct vg_job *job,
+                       const struct vg_err *why);
+void runner_job_cancelled(struct runner_worker *w, const struct runner_kind *k, struct vg_job *job);
+
+/* The worker's connection with LISTEN veogen_jobs in force (again after a reconnect); NULL
+ * while the database is down.  *backend_pid tracks the session that listens. */
+PGconn *runner_listen(struct runner_worker *w, int *backend_pid);
+/* Consumes pending notifications; true when there were any (work may be due). */
+bool runner_drain_notifies(PGconn *c);
+
+/* The remote loop (remote.c): holds up to runner.max_in_flight provider operations of
+ * remote.* steps at once over libcurl's multi interface.  Returns when asked to stop. */
+void remote_loop(struct runner_worker *w);
 
 /* For long steps, checked about once a second: true once SIGTERM has been pending longer
  * than the shutdown grace (runner.shutdown_timeout_s minus a margin for handing the job

@@ -81,7 +81,10 @@ static void rescue_own(struct runner_master *m)
 
 static int m_nworkers(void *ctx)
 {
-	return ((struct runner_master *)ctx)->conf.runner_workers;
+	const struct vg_conf *c = &((struct runner_master *)ctx)->conf;
+
+	/* the remote loops come after the CPU workers: idx >= runner_workers */
+	return c->runner_workers + c->runner_remote_workers;
 }
 
 static int m_shutdown_timeout(void *ctx)
@@ -106,7 +109,7 @@ static int m_reload(void *ctx)
 	bool db_changed;
 
 	vg_err_clear(&err);
-	if (vg_conf_parse(&fresh, path, &err) != VG_OK) {
+	if (vg_conf_load_providers(&fresh, path, &err) != VG_OK) {
 		log_warnx("reload: %s", err.msg);
 		free(path);
 		return -1;
@@ -137,7 +140,9 @@ static void report_alive(struct runner_master *m)
 	             "EXCLUDED.workers, version = EXCLUDED.version, seen_at = now(), started_at = "
 	             "CASE WHEN runners.pid = EXCLUDED.pid THEN runners.started_at ELSE now() END",
 	             m->name, vg_arena_printf(m->arena, "%d", (int)getpid()),
-	             vg_arena_printf(m->arena, "%d", m->conf.runner_workers), PACKAGE_VERSION))
+	             vg_arena_printf(m->arena, "%d",
+	                             m->conf.runner_workers + m->conf.runner_remote_workers),
+	             PACKAGE_VERSION))
 		log_warnx("cannot report this runner as alive: %s", err.msg);
 }
 
@@ -218,8 +223,9 @@ int main(int argc, char **argv)
 	}
 	vg_log_init("veogen-runner", VG_LOG_STDERR, VG_LOG_INFO);
 	vg_err_clear(&err);
-	/* parse, not load: the runner never signs or verifies tokens, so it needs no key. */
-	if (vg_conf_parse(&m.conf, path, &err) != VG_OK) {
+	/* the providers' credentials, not the JWT keys: the runner never signs or verifies a
+	 * token */
+	if (vg_conf_load_providers(&m.conf, path, &err) != VG_OK) {
 		fprintf(stderr, "veogen-runner: %s\n", err.msg);
 		return 1;
 	}

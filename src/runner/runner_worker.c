@@ -97,7 +97,7 @@ static bool permanent(int rc)
 	return rc == VG_EINVAL || rc == VG_EBADREQ || rc == VG_EFORBIDDEN;
 }
 
-static void cancelled(struct runner_worker *w, const struct runner_kind *k, struct vg_job *job)
+void runner_job_cancelled(struct runner_worker *w, const struct runner_kind *k, struct vg_job *job)
 {
 	struct vg_err err;
 
@@ -110,8 +110,8 @@ static void cancelled(struct runner_worker *w, const struct runner_kind *k, stru
 }
 
 /* A step failed: retry later, or fail for good together with the kind's rows. */
-static void failed(struct runner_worker *w, const struct runner_kind *k, struct vg_job *job,
-                   const struct vg_err *why)
+void runner_job_failed(struct runner_worker *w, const struct runner_kind *k, struct vg_job *job,
+                       const struct vg_err *why)
 {
 	const struct vg_conf *c = w->conf;
 	struct vg_arena *a = w->step_arena;
@@ -134,7 +134,7 @@ static void failed(struct runner_worker *w, const struct runner_kind *k, struct 
 		vg_db_rollback(w->db);
 		vg_arena_reset(a);
 		if (rc == VG_ECANCELLED && vg_str_eq(err.code, VG_QUEUE_CANCELLED))
-			cancelled(w, k, job);
+			runner_job_cancelled(w, k, job);
 		else
 			log_warnx("step %s failed (%s) and the failure could not be recorded: %s",
 			          job->step, why->msg, err.msg);
@@ -153,11 +153,11 @@ static void on_step_error(struct runner_worker *w, const struct runner_kind *k, 
                           int rc, const struct vg_err *err)
 {
 	if (rc != VG_ECANCELLED) {
-		failed(w, k, job, err);
+		runner_job_failed(w, k, job, err);
 		return;
 	}
 	if (vg_str_eq(err->code, VG_QUEUE_CANCELLED))
-		cancelled(w, k, job);
+		runner_job_cancelled(w, k, job);
 	else if (vg_str_eq(err->code, RUNNER_SHUTDOWN))
 		hand_back(w, job);
 	else
@@ -175,7 +175,7 @@ static void run_job(struct runner_worker *w, struct vg_job *job)
 	if (!k) {
 		vg_err_set(&err, VG_EINVAL, "unknown_kind", "no runner handles jobs of kind %s",
 		           job->kind);
-		failed(w, NULL, job, &err);
+		runner_job_failed(w, NULL, job, &err);
 		vg_log_set_job(NULL);
 		return;
 	}
@@ -210,7 +210,7 @@ static void run_job(struct runner_worker *w, struct vg_job *job)
 }
 
 /* True when notifications were waiting (work may be due). */
-static bool drain_notifies(PGconn *c)
+bool runner_drain_notifies(PGconn *c)
 {
 	PGnotify *n;
 	bool any = false;
@@ -223,7 +223,7 @@ static bool drain_notifies(PGconn *c)
 }
 
 /* LISTEN on the current session; again after vg_db reconnected (a new backend pid). */
-static PGconn *ensure_listening(struct runner_worker *w, int *backend_pid)
+PGconn *runner_listen(struct runner_worker *w, int *backend_pid)
 {
 	struct vg_err err;
 	PGconn *c;
@@ -276,7 +276,7 @@ static void idle(struct runner_worker *w, PGconn *c)
 		long long left = until - runner_now_ms();
 		struct pollfd p;
 
-		if (c && drain_notifies(c))
+		if (c && runner_drain_notifies(c))
 			return;
 		if (left <= 0)
 			return;
@@ -305,9 +305,11 @@ int runner_worker_main(const struct vg_conf *conf, const char *name, int gen, in
 	w.job_arena = vg_arena_create(16384);
 	w.tick_arena = vg_arena_create(4096);
 	log_info("worker %s started", w.owner);
+	if (idx >= conf->runner_workers)
+		remote_loop(&w);
 
-	while (!vg_worker_stop) {
-		PGconn *c = ensure_listening(&w, &backend_pid);
+	while (idx < conf->runner_workers && !vg_worker_stop) {
+		PGconn *c = runner_listen(&w, &backend_pid);
 		struct vg_job job;
 		struct vg_err err;
 		int n = 0;
@@ -317,8 +319,8 @@ int runner_worker_main(const struct vg_conf *conf, const char *name, int gen, in
 			continue;
 		}
 		vg_err_clear(&err);
-		if (vg_queue_claim(w.db, w.job_arena, w.owner, conf->runner_lease_s, 1, &job, &n,
-		                   &err) != VG_OK) {
+		if (vg_queue_claim(w.db, w.job_arena, w.owner, conf->runner_lease_s, VG_LANE_CPU, 1,
+		                   &job, &n, &err) != VG_OK) {
 			log_warnx("cannot claim jobs: %s", err.msg);
 			vg_arena_reset(w.job_arena);
 			idle(&w, NULL);

@@ -45,9 +45,9 @@ static void remove_workdir(void)
 
 static const char *path_in_workdir(const char *name)
 {
-	static char paths[16][128];
+	static char paths[32][128]; /* the clips tests keep must outlive later calls */
 	static int next;
-	char *p = paths[next++ % 16];
+	char *p = paths[next++ % 32];
 
 	if (!workdir[0]) {
 		snprintf(workdir, sizeof workdir, "/tmp/vg-t-local-XXXXXX");
@@ -445,6 +445,60 @@ static void test_render_from_image(void)
 	CU_ASSERT(mismatch < 15);
 }
 
+/* With a last-frame image the clip ends on it: a solid red image, a clip that starts from
+ * the test pattern and ends red, and a second before the end that is not red yet. */
+static void test_render_to_last_frame(void)
+{
+	const char *first = path_in_workdir("first.png"), *red = path_in_workdir("red");
+	const char *out = path_in_workdir("to-last.mp4"), *again = path_in_workdir("to-last2.mp4");
+	const char *last = path_in_workdir("to-last.png"), *mid = path_in_workdir("mid.png");
+	const char *make_first[] = {"ffmpeg",    "-v",    "error", "-y",
+	                            "-f",        "lavfi", "-i",    "testsrc=s=640x480",
+	                            "-frames:v", "1",     first,   NULL};
+	const char *make_red[] = {
+	    "ffmpeg",    "-v", "error", "-y",     "-f",   "lavfi", "-i", "color=c=red:s=300x200",
+	    "-frames:v", "1",  "-f",    "image2", "-c:v", "png",   red,  NULL};
+	const char *make_mid[] = {"ffmpeg", "-v", "error",     "-y", "-ss", "2.5",
+	                          "-i",     out,  "-frames:v", "1",  mid,   NULL};
+	struct vg_local_params p = params(1280, 720, 5, out);
+	struct vg_probe pr;
+	struct vg_err err;
+	double at_end, before_end, first_psnr;
+	int rc;
+
+	CU_ASSERT_EQUAL_FATAL(run(make_first, NULL), VG_OK);
+	CU_ASSERT_EQUAL_FATAL(run(make_red, NULL), VG_OK);
+	p.image_path = first;
+	p.last_frame_path = red;
+	rc = vg_local_render(&p, NULL, NULL, &err);
+	if (rc != VG_OK)
+		fprintf(stderr, "\n%s\n", err.msg);
+	CU_ASSERT_EQUAL_FATAL(rc, VG_OK);
+	CU_ASSERT_EQUAL_FATAL(vg_media_probe("ffprobe", out, 30, &pr, &err), VG_OK);
+	CU_ASSERT_EQUAL(pr.width, 1280);
+	CU_ASSERT_EQUAL(pr.height, 720);
+	CU_ASSERT_EQUAL(pr.frames, 96);
+	CU_ASSERT(pr.has_audio);
+	CU_ASSERT_EQUAL_FATAL(vg_media_last_frame("ffmpeg", out, last, 30, &err), VG_OK);
+	CU_ASSERT_EQUAL_FATAL(run(make_mid, NULL), VG_OK);
+	at_end = first_frame_psnr(last, red, 1280, 720);
+	before_end = first_frame_psnr(mid, red, 1280, 720);
+	first_psnr = first_frame_psnr(out, first, 1280, 720);
+	fprintf(stderr, "[last frame vs red %.1f dB, 1.5 s before the end %.1f dB, first %.1f dB] ",
+	        at_end, before_end, first_psnr);
+	CU_ASSERT(at_end > 35);
+	CU_ASSERT(before_end < 15);
+	CU_ASSERT(first_psnr > 25);
+	/* still deterministic */
+	p.out_path = again;
+	CU_ASSERT_EQUAL_FATAL(vg_local_render(&p, NULL, NULL, &err), VG_OK);
+	CU_ASSERT(same_bytes(out, again));
+	/* an unreadable last frame is named */
+	p.last_frame_path = path_in_workdir("missing.png");
+	CU_ASSERT_NOT_EQUAL(vg_local_render(&p, NULL, NULL, &err), VG_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "last-frame image"));
+}
+
 static void test_render_cancel(void)
 {
 	const char *out = path_in_workdir("cancelled.mp4");
@@ -579,6 +633,7 @@ void t_local_register(void)
 	    {"render 720x1280", test_render_portrait},
 	    {"same seed same bytes, other seed other bytes", test_same_seed_same_bytes},
 	    {"render from a first-frame image", test_render_from_image},
+	    {"render from a first frame to a last frame", test_render_to_last_frame},
 	    {"render cancel", test_render_cancel},
 	    {"render timeout", test_render_timeout},
 	    {"render rejects bad input", test_render_rejects_bad_input},

@@ -225,7 +225,7 @@ static int claim(const char *owner, struct vg_job *jobs, int n)
 	int count = -1;
 
 	vg_err_clear(&err);
-	CU_ASSERT_EQUAL(vg_queue_claim(db, ar, owner, 30, n, jobs, &count, &err), VG_OK);
+	CU_ASSERT_EQUAL(vg_queue_claim(db, ar, owner, 30, VG_LANE_CPU, n, jobs, &count, &err), VG_OK);
 	return count;
 }
 
@@ -308,7 +308,7 @@ static void claimer(int fd, const char *owner)
 		int n = 0;
 
 		vg_err_clear(&err);
-		if (vg_queue_claim(cdb, ca, owner, 30, 3, jobs, &n, &err) != VG_OK)
+		if (vg_queue_claim(cdb, ca, owner, 30, VG_LANE_CPU, 3, jobs, &n, &err) != VG_OK)
 			_exit(2);
 		if (n == 0) {
 			empty++;

@@ -14,15 +14,17 @@
 #define U3 "0b7e3a52-1c1d-4d7e-9f3a-8a2b6c4d5e03"
 #define U4 "0b7e3a52-1c1d-4d7e-9f3a-8a2b6c4d5e04"
 
+/* The config's defaults (built-in model tables), released by test_cleanup. */
+static struct vg_conf defaults;
+static bool have_defaults;
+
 static struct vg_conf test_conf(void)
 {
-	struct vg_conf c;
-
-	memset(&c, 0, sizeof c);
-	c.providers_default = (char *)"local";
-	c.providers_local_enabled = true;
-	c.providers_local_model = (char *)"veogen-preview-1";
-	return c;
+	if (!have_defaults) {
+		vg_conf_defaults(&defaults);
+		have_defaults = true;
+	}
+	return defaults; /* a shallow copy: tests change flags, never the tables */
 }
 
 static struct vg_arena *arena;
@@ -223,7 +225,9 @@ static void test_duration_aspect_resolution(void)
 		         bad_durations[i]);
 		expect_field(body, "duration_seconds", NULL);
 	}
-	expect_field("{\"prompt\":\"p\",\"duration_seconds\":5}", "duration_seconds", "4, 6, 8");
+	expect_field("{\"prompt\":\"p\",\"duration_seconds\":5}", "duration_seconds",
+	             "veogen-preview-1 makes 4, 6 or 8 s clips");
+	expect_field("{\"prompt\":\"p\",\"duration_seconds\":61}", "duration_seconds", "4, 6, 8");
 	expect_field("{\"prompt\":\"p\",\"aspect_ratio\":\"1:1\"}", "aspect_ratio", "16:9");
 	expect_field("{\"prompt\":\"p\",\"aspect_ratio\":169}", "aspect_ratio", NULL);
 	expect_field("{\"prompt\":\"p\",\"resolution\":\"4k\"}", "resolution", "1080p");
@@ -290,6 +294,86 @@ static void test_provider_model(void)
 	CU_ASSERT_PTR_NOT_NULL(field_err("provider"));
 	CU_ASSERT_EQUAL(parse_with(&off, "{\"prompt\":\"p\"}"), VG_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(field_err("provider"));
+}
+
+/* Gemini on, with a key; Vertex off. */
+static struct vg_conf gemini_conf(void)
+{
+	struct vg_conf c = test_conf();
+
+	c.providers_gemini_enabled = true;
+	c.providers_gemini_api_key = (char *)"k";
+	return c;
+}
+
+static void test_remote_models(void)
+{
+	struct vg_conf c = gemini_conf();
+
+	CU_ASSERT_EQUAL(parse_with(&c, "{\"prompt\":\"p\",\"provider\":\"gemini\"}"), VG_OK);
+	CU_ASSERT_STRING_EQUAL(req.provider, "gemini");
+	CU_ASSERT_STRING_EQUAL(req.model, "veo-3.1-fast-generate-preview"); /* the default */
+	CU_ASSERT_DOUBLE_EQUAL(req.estimated_cost_usd, 0.80, 1e-9);
+
+	CU_ASSERT_EQUAL(parse_with(&c, "{\"prompt\":\"p\",\"provider\":\"gemini\",\"model\":"
+	                               "\"veo-3.1-generate-preview\",\"resolution\":\"1080p\"}"),
+	                VG_OK);
+	CU_ASSERT_DOUBLE_EQUAL(req.estimated_cost_usd, 3.20, 1e-9);
+
+	CU_ASSERT_EQUAL(parse_with(&c, "{\"prompt\":\"p\",\"provider\":\"gemini\",\"model\":"
+	                               "\"veo-2.0-generate-001\"}"),
+	                VG_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(field_err("model"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(field_err("model")->message,
+	                              "veo-3.1-generate-preview, veo-3.1-fast-generate-preview, "
+	                              "veo-3.1-lite-generate-preview"));
+
+	CU_ASSERT_EQUAL(parse_with(&c, "{\"prompt\":\"p\",\"provider\":\"gemini\",\"model\":"
+	                               "\"veo-3.1-lite-generate-preview\",\"reference_image_ids\":"
+	                               "[\"" U1 "\"]}"),
+	                VG_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(field_err("reference_image_ids"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(field_err("reference_image_ids")->message,
+	                              "veo-3.1-lite-generate-preview does not take"));
+
+	CU_ASSERT_EQUAL(parse_with(&c, "{\"prompt\":\"p\",\"provider\":\"gemini\","
+	                               "\"resolution\":\"1080p\",\"duration_seconds\":6}"),
+	                VG_EINVAL);
+	CU_ASSERT_EQUAL(err.nfields, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(field_err("duration_seconds"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(field_err("duration_seconds")->message, "only 8 s long"));
+
+	/* one error per field, even when the generic check and the model both object */
+	CU_ASSERT_EQUAL(parse_with(&c, "{\"prompt\":\"p\",\"provider\":\"gemini\","
+	                               "\"last_frame_id\":\"" U1 "\"}"),
+	                VG_EINVAL);
+	CU_ASSERT_EQUAL(err.nfields, 1);
+
+	CU_ASSERT_EQUAL(parse_with(&c, "{\"prompt\":\"p\",\"provider\":\"vertex\"}"), VG_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(field_err("provider"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(field_err("provider")->message, "enabled here: local, gemini"));
+
+	/* the local model is free */
+	CU_ASSERT_EQUAL(parse_with(&c, "{\"prompt\":\"p\"}"), VG_OK);
+	CU_ASSERT_DOUBLE_EQUAL(req.estimated_cost_usd, 0.0, 1e-12);
+}
+
+static void test_enhance_prompt(void)
+{
+	struct vg_conf c = gemini_conf();
+
+	expect_ok("{\"prompt\":\"p\",\"enhance_prompt\":false}");
+	CU_ASSERT_FALSE(req.enhance_prompt);
+	expect_field("{\"prompt\":\"p\",\"enhance_prompt\":true}", "enhance_prompt",
+	             "enhance_prompt needs the Gemini text client: set providers.gemini.api_key");
+	expect_field("{\"prompt\":\"p\",\"enhance_prompt\":\"yes\"}", "enhance_prompt", NULL);
+	CU_ASSERT_EQUAL(parse_with(&c, "{\"prompt\":\"p\",\"enhance_prompt\":true}"), VG_OK);
+	CU_ASSERT_TRUE(req.enhance_prompt);
+	CU_ASSERT_STRING_EQUAL(req.provider,
+	                       "local"); /* any provider: the text client is Gemini's */
+	CU_ASSERT_EQUAL(parse_with(&c, "{\"prompt\":\"p\"}"), VG_OK);
+	CU_ASSERT_FALSE(req.enhance_prompt);
 }
 
 static void test_webhook_url(void)
@@ -462,16 +546,18 @@ static PGresult *video_rows(PGconn *db)
 	    "\"sha256\":\"ab\",\"mime_type\":\"video/mp4\",\"has_audio\":true}'::jsonb, "
 	    " 0.25::numeric(12,4), '2026-11-24 10:00:00+00'::timestamptz, "
 	    " '2026-11-24 10:00:01+00'::timestamptz, '2026-11-24 10:00:09.7+00'::timestamptz, "
-	    " '" U4 "'::uuid), "
+	    " '" U4 "'::uuid, true, 'a fox at dawn, golden light', 0.2::numeric(12,4)), "
 	    "('" U2 "'::uuid, 'failed', 40::smallint, 'generating', 'p', NULL, NULL, "
 	    " 8::smallint, '16:9', '720p', NULL::bigint, NULL::uuid, NULL::uuid, '{}'::uuid[], "
 	    " 'local', 'veogen-preview-1', NULL, 3, "
 	    " '{\"code\":\"provider_timeout\",\"message\":\"m\",\"retryable\":true}'::jsonb, NULL, "
-	    " 0::numeric(12,4), '2026-11-24 10:00:00+00'::timestamptz, NULL, NULL, '" U4 "'::uuid)"
+	    " 0::numeric(12,4), '2026-11-24 10:00:00+00'::timestamptz, NULL, NULL, '" U4 "'::uuid, "
+	    " false, NULL, 0::numeric(12,4))"
 	    ") AS v(id, status, progress, stage, prompt, negative_prompt, style, duration_seconds, "
 	    " aspect_ratio, resolution, seed, image_id, last_frame_id, reference_image_ids, "
 	    " provider, model, webhook_url, attempts, error, result, estimated_cost_usd, "
-	    " created_at, started_at, finished_at, user_id)",
+	    " created_at, started_at, finished_at, user_id, enhance_prompt, enhanced_prompt, "
+	    " spent_cost_usd)",
 	    PGRES_TUPLES_OK);
 	PQclear(exec_ok(db, "ROLLBACK", PGRES_COMMAND_OK));
 	return r;
@@ -510,6 +596,8 @@ static void test_to_json(void)
 	               "\"result\":{\"width\":1080,\"height\":1920,\"duration_seconds\":6,"
 	               "\"size_bytes\":1234,\"sha256\":\"ab\",\"mime_type\":\"video/mp4\","
 	               "\"has_audio\":true},\"estimated_cost_usd\":0.25,"
+	               "\"spent_cost_usd\":0.2,\"enhance_prompt\":true,"
+	               "\"enhanced_prompt\":\"a fox at dawn, golden light\","
 	               "\"created_at\":\"2026-11-24T10:00:00Z\","
 	               "\"started_at\":\"2026-11-24T10:00:01Z\","
 	               "\"finished_at\":\"2026-11-24T10:00:09Z\",\"links\":{\"self\":"
@@ -527,6 +615,7 @@ static void test_to_json(void)
 	               "\"model\":\"veogen-preview-1\",\"webhook_url\":null,\"attempts\":3,"
 	               "\"error\":{\"code\":\"provider_timeout\",\"message\":\"m\","
 	               "\"retryable\":true},\"result\":null,\"estimated_cost_usd\":0.0,"
+	               "\"spent_cost_usd\":0.0,\"enhance_prompt\":false,\"enhanced_prompt\":null,"
 	               "\"created_at\":\"2026-11-24T10:00:00Z\",\"started_at\":null,"
 	               "\"finished_at\":null,\"links\":{\"self\":\"/api/v1/videos/" U2 "\"}}");
 	CU_ASSERT_TRUE(json_is_real(json_object_get(o, "estimated_cost_usd")));
@@ -537,6 +626,9 @@ static void test_to_json(void)
 
 static void test_cleanup(void)
 {
+	if (have_defaults)
+		vg_conf_free(&defaults);
+	have_defaults = false;
 	if (arena)
 		vg_arena_destroy(arena);
 	if (scratch_arena)
@@ -556,6 +648,8 @@ void t_video_register(void)
 	    {"seed", test_seed},
 	    {"image ids", test_file_ids},
 	    {"provider and model", test_provider_model},
+	    {"remote models narrow and price requests", test_remote_models},
+	    {"enhance_prompt", test_enhance_prompt},
 	    {"webhook_url", test_webhook_url},
 	    {"unknown fields, all errors at once", test_unknown_fields_and_many_errors},
 	    {"body not an object", test_body_not_object},
