@@ -17,10 +17,10 @@ enum vg_gapi_verdict {
 };
 
 struct vg_gapi_error {
-	long http_status;    /* 0 when no response arrived */
-	int code;            /* error.code (HTTP code in envelopes, gRPC code in operations) */
-	char status[48];     /* error.status: "RESOURCE_EXHAUSTED" … */
-	char message[512];   /* error.message, or a description of what went wrong */
+	long http_status;     /* 0 when no response arrived */
+	int code;             /* error.code (HTTP code in envelopes, gRPC code in operations) */
+	char status[48];      /* error.status: "RESOURCE_EXHAUSTED" … */
+	char message[512];    /* error.message, or a description of what went wrong */
 	double retry_delay_s; /* from RetryInfo, -1 when absent */
 	bool per_day;         /* a QuotaFailure quotaId containing "PerDay": wait for tomorrow */
 };

@@ -29,12 +29,12 @@ struct vg_http_req {
 };
 
 struct vg_http_resp {
-	int curl_code;     /* CURLcode; 0 when a response arrived */
-	bool maybe_sent;   /* the request may have reached the server (not a connect/DNS failure) */
-	long status;       /* HTTP status, 0 when none arrived */
-	char *body;        /* NUL-terminated in-memory body (malloc), NULL when sunk or empty */
+	int curl_code;   /* CURLcode; 0 when a response arrived */
+	bool maybe_sent; /* the request may have reached the server (not a connect/DNS failure) */
+	long status;     /* HTTP status, 0 when none arrived */
+	char *body;      /* NUL-terminated in-memory body (malloc), NULL when sunk or empty */
 	size_t body_len;
-	char *location;    /* absolute redirect target of a 3xx (malloc), else NULL */
+	char *location; /* absolute redirect target of a 3xx (malloc), else NULL */
 	char content_type[128];
 	long long content_length; /* from the header, -1 when absent */
 	uint64_t sink_bytes;      /* bytes written to sink_path */

@@ -17,10 +17,10 @@ struct vg_model {
 	bool res_720p, res_1080p;
 	bool ar_16_9, ar_9_16;
 	bool in_image, in_last_frame;
-	int max_reference_images;   /* 0 = reference images not accepted */
-	int long_only_duration;     /* > 0: 1080p and reference images need exactly this long */
-	bool audio;                 /* generates an audio track */
-	double price_per_second;    /* USD per second of output at 720p */
+	int max_reference_images;      /* 0 = reference images not accepted */
+	int long_only_duration;        /* > 0: 1080p and reference images need exactly this long */
+	bool audio;                    /* generates an audio track */
+	double price_per_second;       /* USD per second of output at 720p */
 	double price_per_second_1080p; /* USD per second at 1080p (0 = same as 720p) */
 };
 

@@ -19,11 +19,11 @@ struct vg_veo_image {
 
 struct vg_veo_input {
 	const char *prompt; /* what the provider receives (the enhanced prompt when there is one) */
-	const char *negative_prompt;  /* NULL = none */
-	int duration_s;               /* sent as a JSON integer */
-	const char *aspect_ratio;     /* "16:9" | "9:16" */
-	const char *resolution;       /* "720p" | "1080p" */
-	bool has_seed;                /* Vertex only: the Gemini API refuses seed */
+	const char *negative_prompt; /* NULL = none */
+	int duration_s;              /* sent as a JSON integer */
+	const char *aspect_ratio;    /* "16:9" | "9:16" */
+	const char *resolution;      /* "720p" | "1080p" */
+	bool has_seed;               /* Vertex only: the Gemini API refuses seed */
 	uint32_t seed;
 	struct vg_veo_image image;      /* first frame: instances[0].image */
 	struct vg_veo_image last_frame; /* instances[0].lastFrame (needs image) */
@@ -43,8 +43,7 @@ char *vg_veo_fetch_body(const char *operation_name);
 
 /* The operation name of a 2xx submit answer into name[size].  A body without a usable
  * name is VG_EINTERNAL, code "provider_bad_answer". */
-int vg_veo_parse_submit(const char *body, size_t len, char *name, size_t size,
-                        struct vg_err *err);
+int vg_veo_parse_submit(const char *body, size_t len, char *name, size_t size, struct vg_err *err);
 
 enum vg_veo_state {
 	VG_VEO_RUNNING = 0, /* done missing or false */
@@ -60,8 +59,8 @@ struct vg_veo_op {
 	char error_message[512]; /* VG_VEO_FAILED: error.message */
 	int filtered_count;      /* VG_VEO_FILTERED */
 	char reasons[1024];      /* raiMediaFilteredReasons joined by "; " */
-	char *video_uri;  /* SUCCEEDED: Gemini video.uri or Vertex gcsUri (malloc), or NULL */
-	char *video_b64;  /* SUCCEEDED: Vertex bytesBase64Encoded / Gemini video.video (malloc) */
+	char *video_uri; /* SUCCEEDED: Gemini video.uri or Vertex gcsUri (malloc), or NULL */
+	char *video_b64; /* SUCCEEDED: Vertex bytesBase64Encoded / Gemini video.video (malloc) */
 	char video_mime[64];
 };
 
@@ -74,8 +73,9 @@ int vg_veo_parse_op(enum vg_veo_dialect d, const char *body, size_t len, struct 
                     struct vg_err *err);
 void vg_veo_op_free(struct vg_veo_op *op);
 
-/* "gs://bucket/path/to/obj.mp4" → "<base>/download/storage/v1/b/bucket/o/path%2Fto%2Fobj.mp4?alt=media"
- * (malloc); NULL when uri is not a gs:// URI with a bucket and an object. */
+/* "gs://bucket/path/to/obj.mp4" →
+ * "<base>/download/storage/v1/b/bucket/o/path%2Fto%2Fobj.mp4?alt=media" (malloc); NULL when uri is
+ * not a gs:// URI with a bucket and an object. */
 char *vg_veo_gcs_url(const char *base, const char *gs_uri);
 
 #endif

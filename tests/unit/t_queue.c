@@ -225,7 +225,8 @@ static int claim(const char *owner, struct vg_job *jobs, int n)
 	int count = -1;
 
 	vg_err_clear(&err);
-	CU_ASSERT_EQUAL(vg_queue_claim(db, ar, owner, 30, VG_LANE_CPU, n, jobs, &count, &err), VG_OK);
+	CU_ASSERT_EQUAL(vg_queue_claim(db, ar, owner, 30, VG_LANE_CPU, n, jobs, &count, &err),
+	                VG_OK);
 	return count;
 }
 
