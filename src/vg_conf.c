@@ -112,7 +112,7 @@ static const struct ckey keys[] = {
       "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
     B("providers.resubmit_lost", providers_resubmit_lost, C_RELOAD, "false"),
     I("providers.poll_interval_s", providers_poll_interval_s, C_RELOAD, 10, 1, 600),
-    I("providers.operation_timeout_s", providers_operation_timeout_s, C_RELOAD, 900, 60, 86400),
+    I("providers.operation_timeout_s", providers_operation_timeout_s, C_RELOAD, 900, 1, 86400),
     I("providers.http_timeout_s", providers_http_timeout_s, C_RELOAD, 60, 5, 3600),
     I("providers.max_connections", providers_max_connections, C_RELOAD, 64, 1, 10000),
     B("providers.gemini.enabled", providers_gemini_enabled, C_RELOAD, "false"),

@@ -26,6 +26,10 @@ struct vg_http_req {
 	 * is hashed on the way; other bodies still go to memory for the error message. */
 	const char *sink_path;
 	size_t max_body; /* cap on an in-memory body; 0 = 8 MiB; past it the transfer fails */
+	/* A new connection, closed after the answer.  libcurl silently sends a request again
+	 * when a reused keep-alive connection dies before any answer; a billed submit must
+	 * never go out twice that way. */
+	bool fresh_connection;
 };
 
 struct vg_http_resp {

@@ -157,6 +157,7 @@ void remote_submit_req(const struct remote_provider *p, const char *model, char 
 		*url = vertex_model_url(p, model, "predictLongRunning");
 	req->method = "POST";
 	req->url = *url;
+	req->fresh_connection = true; /* never re-sent behind our back: it is billed */
 	req->body = body;
 	req->body_len = strlen(body);
 	req->timeout_ms = (long)p->conf->providers_http_timeout_s * 1000;

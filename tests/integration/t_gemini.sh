@@ -34,7 +34,7 @@ gemini bad "fake:submit400 a request the API refuses"
 gemini denied "fake:submit403 a key without permission"
 gemini lost "fake:lostsubmit the answer to the submit never arrives"
 gemini retired "a retired model" '{"model": "veo-3.1-lite-generate-preview"}'
-gemini enhanced 'fake:answer={"prompt": "A slow dolly shot of a red lighthouse at dusk, gulls crying"} lighthouse' \
+gemini enhanced "fake:answer={\"prompt\": \"A slow dolly shot of a red lighthouse at dusk, gulls crying $RUN\"} lighthouse" \
 	'{"enhance_prompt": true}'
 
 expect_video "${V[ok]}" succeeded
@@ -88,9 +88,9 @@ expect_video "${V[retired]}" failed provider_rejected
 check "a retired model is named as such" grep -q "not found" <<<"$(json .error.message)"
 expect_video "${V[enhanced]}" succeeded
 check "the user's prompt is kept" grep -q "^fake:answer=" <<<"$(json .prompt)"
-expect_json .enhanced_prompt "A slow dolly shot of a red lighthouse at dusk, gulls crying"
+expect_json .enhanced_prompt "A slow dolly shot of a red lighthouse at dusk, gulls crying $RUN"
 expect_json .enhance_prompt true
-expect_eq "$(fake_get "/_fake/operations?prompt=gulls%20crying" | jq -r 'length')" 1 \
+expect_eq "$(fake_get "/_fake/operations?prompt=gulls%20crying%20$RUN" | jq -r 'length')" 1 \
 	"the provider received the enhanced prompt"
 
 # ---- what a model cannot do is refused before anything is queued
