@@ -77,6 +77,13 @@ static int check_files(struct vg_req *r, const struct vg_video_req *v, struct vg
 		else if (strncmp(vg_db_get(res, 0, "mime_type"), "image/", 6) != 0)
 			vg_err_field(err, fields[i], "must be an image file, not %s",
 			             vg_db_get(res, 0, "mime_type"));
+		else if (!vg_str_eq(v->provider, "local") &&
+		         vg_str_eq(vg_db_get(res, 0, "mime_type"), "image/webp"))
+			/* Veo takes PNG and JPEG only */
+			vg_err_field(err, fields[i],
+			             "%s takes PNG or JPEG images, not WebP: upload the image as PNG "
+			             "or JPEG",
+			             v->provider);
 	}
 	return err->rc;
 }

@@ -93,6 +93,41 @@ expect_json .enhance_prompt true
 expect_eq "$(fake_get "/_fake/operations?prompt=gulls%20crying%20$RUN" | jq -r 'length')" 1 \
 	"the provider received the enhanced prompt"
 
+# ---- first and last frame and reference images travel inside instances[0]
+upload() { # FILE TYPE → FILE_ID
+	api POST /api/v1/files "@$1" -H "Content-Type: $2"
+	FILE_ID=$(json .id)
+}
+ffmpeg -nostdin -loglevel error -f lavfi -i color=c=red:s=64x36 -frames:v 1 -y "$IT_WORK/first.png"
+ffmpeg -nostdin -loglevel error -f lavfi -i color=c=blue:s=64x36 -frames:v 1 -y "$IT_WORK/last.jpg"
+ffmpeg -nostdin -loglevel error -f lavfi -i color=c=green:s=64x36 -frames:v 1 -y "$IT_WORK/ref.webp"
+upload "$IT_WORK/first.png" image/png
+first=$FILE_ID
+upload "$IT_WORK/last.jpg" image/jpeg
+last=$FILE_ID
+upload "$IT_WORK/ref.webp" image/webp
+webp=$FILE_ID
+gemini frames "the red frame turns blue" "$(jq -cn --arg f "$first" --arg l "$last" \
+	'{image_id: $f, last_frame_id: $l, reference_image_ids: [$f], duration_seconds: 8,
+	  model: "veo-3.1-generate-preview"}')"
+expect_video "${V[frames]}" succeeded
+body=$(submits_of "frames-$RUN" | head -n1)
+expect_eq "$(jq -r '.instances[0].image.mimeType' <<<"$body")" image/png "the first frame is instances[0].image"
+# the fake records a shortened copy of inline images: compare the start
+sent=$(jq -r '.instances[0].image.bytesBase64Encoded' <<<"$body")
+expect_eq "${sent:0:40}" "$(base64 -w0 "$IT_WORK/first.png" | head -c 40)" "the first frame's bytes are sent as uploaded"
+expect_eq "$(jq -r '.instances[0].lastFrame.mimeType' <<<"$body")" image/jpeg "the last frame is instances[0].lastFrame"
+expect_eq "$(jq -r '.instances[0].referenceImages[0].referenceType' <<<"$body")" asset "reference images are assets"
+expect_eq "$(jq -r '.parameters | has("lastFrame") or has("referenceImages")' <<<"$body")" false \
+	"nothing of the inputs in parameters"
+api POST /api/v1/videos "$(jq -cn --arg f "$webp" '{prompt: "x", provider: "gemini", image_id: $f}')"
+expect_status 422 "Veo takes no WebP"
+expect_json '.errors[0].field' image_id
+api POST /api/v1/videos "$(jq -cn --arg f "$first" \
+	'{prompt: "x", provider: "gemini", model: "veo-3.1-lite-generate-preview", reference_image_ids: [$f], duration_seconds: 8}')"
+expect_status 422 "the lite model takes no reference images"
+check "the 422 names the model's limit" grep -q "reference" "$API_BODY"
+
 # ---- what a model cannot do is refused before anything is queued
 api POST /api/v1/videos '{"prompt": "x", "provider": "gemini", "model": "veo-9"}'
 expect_status 422 "an unknown model"
