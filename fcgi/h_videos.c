@@ -80,10 +80,11 @@ static int check_files(struct vg_req *r, const struct vg_video_req *v, struct vg
 		else if (!vg_str_eq(v->provider, "local") &&
 		         vg_str_eq(vg_db_get(res, 0, "mime_type"), "image/webp"))
 			/* Veo takes PNG and JPEG only */
-			vg_err_field(err, fields[i],
-			             "%s takes PNG or JPEG images, not WebP: upload the image as PNG "
-			             "or JPEG",
-			             v->provider);
+			vg_err_field(
+			    err, fields[i],
+			    "%s takes PNG or JPEG images, not WebP: upload the image as PNG "
+			    "or JPEG",
+			    v->provider);
 	}
 	return err->rc;
 }
