@@ -1,6 +1,5 @@
-/* The remote loop: one process holding up to runner.max_in_flight provider operations at
- * once, every HTTP exchange on libcurl's multi interface, no thread or process per
- * operation.  A generation passes through three remote.* steps of the video.generate job:
+/* One remote generation, driven by the remote loop (remote_loop.c): it passes through three
+ * remote.* steps of the video.generate job, each exchange on the loop's libcurl multi handle:
  *
  *   remote.submit   → predictLongRunning.  "submit_sent_at" is committed before the
  *                     request leaves and the operation name after it answers, so a runner
@@ -12,8 +11,9 @@
  *                     the way; redirects followed by hand so the key never leaves its host.
  *
  * Then the job is deferred to the CPU lane at step "finalize" (probe, thumbnail, commit),
- * which is the same as for the local provider.  Leases of every held job are extended by
- * one statement per heartbeat, and progress estimates are written the same way. */
+ * which is the same as for the local provider.  Transient errors (429 with its retryDelay,
+ * 408, 5xx, no answer) are tried again here with backoff, then handed to the queue's retry;
+ * refusals fail the video at once with the provider's message, secrets removed. */
 #include "config.h"
 
 #include <errno.h>
