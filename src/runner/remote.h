@@ -42,8 +42,9 @@ struct remote_loop {
 	int n, cap;
 	long long next_claim_ms, next_beat_ms, next_stats_ms;
 	bool more_waiting; /* the last claim was full */
+	int max_exchanges; /* HTTP exchanges in flight at once */
 	/* figures for the log (and the benchmark) */
-	long long polls, submits, downloads, first_poll_sum_ms, first_polls;
+	long long polls, submits, downloads, first_poll_sum_ms, first_poll_max_ms, first_polls;
 	long long polls_at_last_stats;
 };
 

@@ -17,6 +17,9 @@
 
 #define CLAIM_BATCH    100
 #define STATS_EVERY_MS 10000
+/* Exchanges started at once per allowed connection: enough to keep every connection busy
+ * (one waits while another is answered), few enough to bound memory. */
+#define EXCHANGES_PER_CONNECTION 4
 
 static struct remote_provider *provider_of(struct remote_loop *rl, const char *name)
 {
@@ -255,10 +258,11 @@ static void stats(struct remote_loop *rl, long long now)
 	long long polls = rl->polls - rl->polls_at_last_stats;
 
 	log_info("remote: %d in flight (%d HTTP), %lld submits, %lld polls (%.1f/s), %lld "
-	         "downloads, submit to first poll %.0f ms on average",
+	         "downloads, submit to first poll %.0f ms on average (max %lld ms, schedule %d s)",
 	         rl->n, vg_http_in_flight(rl->http), rl->submits, rl->polls,
 	         polls * 1000.0 / STATS_EVERY_MS, rl->downloads,
-	         rl->first_polls ? (double)rl->first_poll_sum_ms / rl->first_polls : 0.0);
+	         rl->first_polls ? (double)rl->first_poll_sum_ms / rl->first_polls : 0.0,
+	         rl->first_poll_max_ms, rl->c->providers_poll_interval_s);
 	rl->polls_at_last_stats = rl->polls;
 	rl->next_stats_ms = now + STATS_EVERY_MS;
 }
@@ -273,6 +277,7 @@ void remote_loop(struct runner_worker *w)
 	rl.c = w->conf;
 	rl.kind = runner_kind_find("video.generate");
 	rl.http = vg_http_new(rl.c->providers_max_connections);
+	rl.max_exchanges = rl.c->providers_max_connections * EXCHANGES_PER_CONNECTION;
 	remote_providers_init(rl.c, &rl.gemini, &rl.vertex);
 	log_info("remote loop: up to %d operations, polling every %d s", rl.c->runner_max_in_flight,
 	         rl.c->providers_poll_interval_s);
@@ -288,11 +293,19 @@ void remote_loop(struct runner_worker *w)
 			claim(&rl);
 			rl.next_claim_ms = now + rl.c->runner_poll_interval_ms;
 		}
+		bool capped = false;
 		for (int i = 0; i < rl.n && !stopping; i++) {
 			struct op *o = rl.ops[i];
 
-			if (!o->dead && !o->busy && o->due_ms <= now)
-				op_start(o);
+			if (o->dead || o->busy || o->due_ms > now)
+				continue;
+			/* libcurl would queue the rest itself, but every waiting transfer holds
+			 * its buffers: those due wait here, at a few hundred bytes each */
+			if (vg_http_in_flight(rl.http) >= rl.max_exchanges) {
+				capped = true;
+				break;
+			}
+			op_start(o);
 		}
 		if (c && now >= rl.next_beat_ms) {
 			heartbeat(&rl);
@@ -302,7 +315,9 @@ void remote_loop(struct runner_worker *w)
 			stats(&rl, now);
 		sweep(&rl);
 
-		long long wait = next_due(&rl, runner_now_ms()) - runner_now_ms();
+		/* capped: the next exchange to end frees a place (vg_http_run returns then) */
+		long long wait = capped ? rl.next_beat_ms - runner_now_ms()
+		                        : next_due(&rl, runner_now_ms()) - runner_now_ms();
 		vg_http_run(rl.http, c ? PQsocket(c) : -1, (int)(wait < 0 ? 0 : wait));
 		if (c && PQconsumeInput(c) && runner_drain_notifies(c))
 			rl.next_claim_ms = 0; /* new work: claim at once */

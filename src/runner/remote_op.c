@@ -485,8 +485,12 @@ static void start_poll(struct op *o)
 	o->busy = true;
 	o->rl->polls++;
 	if (o->submitted_ms) {
-		o->rl->first_poll_sum_ms += runner_now_ms() - o->submitted_ms;
+		long long took = runner_now_ms() - o->submitted_ms;
+
+		o->rl->first_poll_sum_ms += took;
 		o->rl->first_polls++;
+		if (took > o->rl->first_poll_max_ms)
+			o->rl->first_poll_max_ms = took;
 		o->submitted_ms = 0;
 	}
 }

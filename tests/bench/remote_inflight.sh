@@ -126,6 +126,7 @@ cpu_all=$(runner_cpu)
 stats=$(curl -s "$fake/_fake/stats")
 polls=$(jq -r .polls <<<"$stats")
 first_poll=$(sed -n 's/.*submit to first poll \([0-9]*\) ms.*/\1/p' "$runner_log" | tail -n1)
+first_poll_max=$(sed -n 's/.*submit to first poll [0-9]* ms on average (max \([0-9]*\) ms.*/\1/p' "$runner_log" | tail -n1)
 # polls/s in the steady phase: from all submitted to the first video done, when the loop
 # does little but poll (N / poll interval is what the schedule asks for)
 window=$(echo "${first_done:-0} - ${all_submitted:-0}" | bc)
@@ -153,7 +154,8 @@ printf 'CPU: remote worker             %.1f s\n' "$(echo "$cpu_remote / $hz" | b
 printf 'CPU: whole runner + ffmpeg     %.1f s\n' "$(echo "$cpu_all / $hz" | bc -l)"
 printf 'polls                          %s in all; %.0f/s while all were generating (schedule: %s/s)\n' \
 	"$polls" "$steady_rate" "$((N / POLL_S))"
-printf 'submit → first poll            %s ms on average (poll interval %s s)\n' "${first_poll:-?}" "$POLL_S"
+printf 'submit → first poll            %s ms on average, %s ms at most (scheduled after %s s)\n' \
+	"${first_poll:-?}" "${first_poll_max:-?}" "$POLL_S"
 per_poll_runner=$(echo "$cpu_remote / $hz / ($polls + 3 * $N)" | bc -l)
 per_req_wrk=$(echo "$wrk_cpu / $wrk_reqs" | bc -l)
 printf 'reference: wrk                 %s requests in 10 s, %.1f µs CPU each\n' "$wrk_reqs" \
