@@ -15,31 +15,6 @@
 
 #define EXCERPT_MAX 160
 
-/* Cuts a UTF-8 sequence that a truncation left incomplete, so the text stays valid for
- * the JSON that will carry it to the user. */
-static void utf8_trim_tail(char *s)
-{
-	size_t n = strlen(s);
-	size_t i = n;
-
-	while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
-		i--;
-	if (i == 0)
-		return;
-	unsigned char lead = (unsigned char)s[i - 1];
-	size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-	if (lead >= 0x80 && (i - 1) + want > n)
-		s[i - 1] = '\0';
-}
-
-/* Control characters would break log lines and headers: they become spaces. */
-static void scrub_controls(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
-}
-
 /* A short printable excerpt of a body that is not an envelope (an HTML proxy page…). */
 static void excerpt(const char *body, size_t len, char *out, size_t size)
 {
@@ -184,8 +159,8 @@ static void describe(const struct vg_http_resp *resp, struct vg_gapi_error *e)
 		set_message(e, "Google answered %ld with an empty body", resp->status);
 	}
 	json_decref(root);
-	scrub_controls(e->message);
-	utf8_trim_tail(e->message);
+	vg_str_scrub_controls(e->message);
+	vg_str_utf8_cut(e->message);
 }
 
 enum vg_gapi_verdict vg_gapi_classify(const struct vg_http_resp *resp, struct vg_gapi_error *e)
@@ -195,8 +170,8 @@ enum vg_gapi_verdict vg_gapi_classify(const struct vg_http_resp *resp, struct vg
 	if (!resp || resp->curl_code != 0 || resp->status == 0) {
 		const char *why = resp && resp->error[0] ? resp->error : "the connection failed";
 		set_message(e, "no answer from Google: %s", why);
-		scrub_controls(e->message);
-		utf8_trim_tail(e->message);
+		vg_str_scrub_controls(e->message);
+		vg_str_utf8_cut(e->message);
 		return VG_GAPI_RETRY;
 	}
 	e->http_status = resp->status;
@@ -285,6 +260,6 @@ void vg_gapi_redact(char *msg, size_t size, const char *secret)
 	}
 	vg_buf_puts(&out, p);
 	vg_strlcpy(msg, vg_buf_str(&out), size);
-	utf8_trim_tail(msg);
+	vg_str_utf8_cut(msg);
 	vg_buf_free(&out);
 }

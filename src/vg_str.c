@@ -201,3 +201,25 @@ const char *vg_str_trim(const char *s, size_t *len)
 	*len = n;
 	return s;
 }
+
+void vg_str_utf8_cut(char *s)
+{
+	size_t n = strlen(s);
+	size_t i = n;
+
+	while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	unsigned char lead = (unsigned char)s[i - 1];
+	size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	if (lead >= 0x80 && (i - 1) + want > n)
+		s[i - 1] = '\0';
+}
+
+void vg_str_scrub_controls(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}

@@ -23,5 +23,10 @@ bool vg_str_eq(const char *a, const char *b); /* NULL-safe */
 void vg_str_hex(const unsigned char *p, size_t n, char *out);
 /* Trims ASCII white space from both ends in place-less form: returns start, sets *len. */
 const char *vg_str_trim(const char *s, size_t *len);
+/* Removes a UTF-8 sequence left incomplete at the end of s by a truncation, so the text
+ * stays valid for the JSON that carries it to the user. */
+void vg_str_utf8_cut(char *s);
+/* Control characters become spaces: the text goes to logs, headers and users. */
+void vg_str_scrub_controls(char *s);
 
 #endif

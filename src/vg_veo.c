@@ -15,29 +15,11 @@
 
 #define BAD_ANSWER "provider_bad_answer"
 
-/* Same rule as vg_gapi: a cut must not leave half a UTF-8 sequence in a user message. */
-static void utf8_trim_tail(char *s)
-{
-	size_t n = strlen(s);
-	size_t i = n;
-
-	while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
-		i--;
-	if (i == 0)
-		return;
-	unsigned char lead = (unsigned char)s[i - 1];
-	size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-	if (lead >= 0x80 && (i - 1) + want > n)
-		s[i - 1] = '\0';
-}
-
-/* Control characters become spaces: the text goes to logs and to the user. */
+/* Provider text goes to logs and to the user: no control characters, no cut sequence. */
 static void scrub(char *s)
 {
-	for (char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	utf8_trim_tail(s);
+	vg_str_scrub_controls(s);
+	vg_str_utf8_cut(s);
 }
 
 static void copy_text(char *dst, size_t size, const char *src)

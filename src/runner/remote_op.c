@@ -200,6 +200,18 @@ static void op_retry(struct op *o, const struct vg_gapi_error *e, const char *wh
 	vg_log_set_job(NULL);
 }
 
+/* The op an exchange ended for, with the request body it no longer needs freed; NULL when
+ * the op was dropped while the exchange ran (cancelled, lease lost). */
+static struct op *exchange_ended(void *ctx)
+{
+	struct op *o = ctx;
+
+	o->busy = false;
+	free(o->body);
+	o->body = NULL;
+	return o->dead ? NULL : o;
+}
+
 /* Vertex answered 401: the access token was revoked or expired early.  The cached one is
  * dropped, so the next try fetches a new one; the answer counts as transient. */
 static enum vg_gapi_verdict classify(struct op *o, const struct vg_http_resp *resp,
@@ -376,18 +388,15 @@ static void start_submit(struct op *o)
 
 static void on_submit(void *ctx, struct vg_http_resp *resp)
 {
-	struct op *o = ctx;
+	struct op *o = exchange_ended(ctx);
 
-	o->busy = false;
-	if (o->dead) /* dropped while the exchange ran (cancelled, lease lost) */
+	if (!o)
 		return;
 	struct vg_gapi_error e;
 	enum vg_gapi_verdict v = classify(o, resp, &e);
 	char name[512];
 	struct vg_err err;
 
-	free(o->body);
-	o->body = NULL;
 	vg_err_clear(&err);
 	if (resp->curl_code != 0 && resp->maybe_sent) {
 		/* sent, and no answer: the generation may be running, and billed */
@@ -612,10 +621,9 @@ static void on_done(struct op *o, struct vg_veo_op *op)
 
 static void on_poll(void *ctx, struct vg_http_resp *resp)
 {
-	struct op *o = ctx;
+	struct op *o = exchange_ended(ctx);
 
-	o->busy = false;
-	if (o->dead) /* dropped while the exchange ran (cancelled, lease lost) */
+	if (!o)
 		return;
 	struct vg_gapi_error e;
 	enum vg_gapi_verdict v = classify(o, resp, &e);
@@ -623,8 +631,6 @@ static void on_poll(void *ctx, struct vg_http_resp *resp)
 	struct vg_veo_op op;
 	struct vg_err err;
 
-	free(o->body);
-	o->body = NULL;
 	if (v == VG_GAPI_RETRY) {
 		/* polls are free and safe to repeat; the operation timeout bounds them */
 		o->tries++;
@@ -711,13 +717,12 @@ static void start_download(struct op *o)
 
 static void on_download(void *ctx, struct vg_http_resp *resp)
 {
-	struct op *o = ctx;
-
-	o->busy = false;
-	if (o->dead) /* dropped while the exchange ran (cancelled, lease lost) */
-		return;
+	struct op *o = exchange_ended(ctx);
 	struct vg_gapi_error e;
 	enum vg_gapi_verdict v;
+
+	if (!o)
+		return;
 
 	if (resp->curl_code == 0 && resp->status >= 300 && resp->status < 400 && resp->location) {
 		if (++o->hops > REDIRECTS_MAX) {
