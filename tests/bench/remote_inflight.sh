@@ -52,6 +52,9 @@ grep -q "max_in_flight = $N" "$conf" || {
 }
 
 psql_q() { psql -X -q -At -v ON_ERROR_STOP=1 "$VEOGEN_DB_CONNINFO" "$@"; }
+# an interrupted earlier run must not add its leftovers to this one's work
+psql_q -c "UPDATE videos SET status = 'cancelled', finished_at = now() WHERE status IN ('queued', 'running')" \
+	-c "UPDATE jobs SET state = 'cancelled', finished_at = now() WHERE state IN ('queued', 'running', 'blocked')" >/dev/null
 user=$(psql_q -c "INSERT INTO users (email, password_hash) VALUES ('bench-remote-' || gen_random_uuid() || '@example.com', 'x') RETURNING id")
 
 runner_log=$VEOGEN_LOG_DIR/bench-runner.log

@@ -165,5 +165,6 @@ rc=$?
 check "provider check fails while a configured model is retired (exit $rc)" test "$rc" -ne 0
 check "provider check reports the retired model" grep -q "veo-3.1-lite-generate-preview.*FAILED" <<<"$out"
 check "provider check reports the served models" grep -q "veo-3.1-fast-generate-preview.*ok" <<<"$out"
+check "provider check asks Vertex too (with an access token)" grep -q "^vertex .*veo-3.1-fast-generate-001 .*ok" <<<"$out"
 check "provider check never prints the key" bash -c '! grep -qF "$1" <<<"$2"' _ "$(cat "$VEOGEN_FAKE_DIR/gemini.key")" "$out"
 printf '%s\n' "$out" | sed 's/^/        /'
