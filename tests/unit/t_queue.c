@@ -617,6 +617,72 @@ static void t_defer(void)
 	CU_ASSERT_EQUAL(claim("E", &j, 1), 1);
 }
 
+static int claim_remote(const char *owner, struct vg_job *jobs, int n)
+{
+	struct vg_err err;
+	int count = -1;
+
+	vg_err_clear(&err);
+	CU_ASSERT_EQUAL(vg_queue_claim(db, ar, owner, 30, VG_LANE_REMOTE, n, jobs, &count, &err),
+	                VG_OK);
+	return count;
+}
+
+static void t_lanes(void)
+{
+	struct vg_job j;
+	struct vg_err err;
+	char *id;
+
+	fresh();
+	id = enqueue("test.lane", 3);
+	CU_ASSERT_EQUAL(claim_remote("R", &j, 1), 0); /* step "start": the CPU lane's */
+	CU_ASSERT_EQUAL_FATAL(claim("C", &j, 1), 1);
+	vg_err_clear(&err);
+	CU_ASSERT_EQUAL(vg_queue_defer(db, ar, &j, "remote.submit", 0, &err), VG_OK);
+	CU_ASSERT_EQUAL(claim("C", &j, 1), 0); /* now the remote lane's */
+	CU_ASSERT_EQUAL_FATAL(claim_remote("R", &j, 1), 1);
+	CU_ASSERT_STRING_EQUAL(j.id, id);
+	CU_ASSERT_STRING_EQUAL(j.step, "remote.submit");
+	CU_ASSERT_EQUAL(vg_queue_defer(db, ar, &j, "finalize", 0, &err), VG_OK);
+	CU_ASSERT_EQUAL(claim_remote("R", &j, 1), 0);
+	CU_ASSERT_EQUAL(claim("C", &j, 1), 1);
+}
+
+static void t_heartbeat_many(void)
+{
+	struct vg_job jobs[3];
+	const struct vg_job *held[3];
+	bool lost[3];
+	struct vg_err err;
+	int n;
+
+	fresh();
+	for (int i = 0; i < 3; i++)
+		enqueue("test.beat", 3);
+	n = claim("B", jobs, 3);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	for (int i = 0; i < 3; i++)
+		held[i] = &jobs[i];
+	q1("UPDATE jobs SET lease_until = now() + interval '1 second'", NULL);
+	vg_err_clear(&err);
+	CU_ASSERT_EQUAL(vg_queue_heartbeat_many(db, ar, held, 3, 600, lost, &err), VG_OK);
+	CU_ASSERT(!lost[0] && !lost[1] && !lost[2]);
+	CU_ASSERT_STRING_EQUAL(
+	    q1("SELECT count(*) FROM jobs WHERE lease_until > now() + interval '500 seconds'",
+	       NULL),
+	    "3");
+	/* cancelled, and taken over by someone else after a rescue: both lost, the rest not */
+	CU_ASSERT_EQUAL(vg_queue_cancel(db, ar, jobs[0].id, &err), VG_OK);
+	q1("UPDATE jobs SET attempt = attempt + 1, locked_by = 'other' WHERE id = $1", jobs[2].id);
+	CU_ASSERT_EQUAL(vg_queue_heartbeat_many(db, ar, held, 3, 600, lost, &err), VG_OK);
+	CU_ASSERT(lost[0] && !lost[1] && lost[2]);
+	CU_ASSERT_EQUAL(vg_queue_heartbeat(db, ar, &jobs[0], 600, &err), VG_ECANCELLED);
+	CU_ASSERT_STRING_EQUAL(err.code, VG_QUEUE_CANCELLED);
+	CU_ASSERT_EQUAL(vg_queue_heartbeat(db, ar, &jobs[2], 600, &err), VG_ECANCELLED);
+	CU_ASSERT_STRING_EQUAL(err.code, VG_QUEUE_LOST);
+}
+
 static void t_dependencies(void)
 {
 	struct vg_job jobs[4], *ja = NULL, *jb = NULL;
@@ -737,6 +803,8 @@ static CU_TestInfo with_db[] = {
     {"cancel: running, finished, queued, unknown", t_cancel},
     {"failures retry with backoff, then fail for good", t_fail_and_retry},
     {"defer re-queues a step without counting a try", t_defer},
+    {"remote.* steps are claimed by the remote lane only", t_lanes},
+    {"one statement extends many leases and finds the lost", t_heartbeat_many},
     {"completing the last dependency unblocks", t_dependencies},
     {"concurrent completions unblock exactly once", t_dependencies_race},
     CU_TEST_INFO_NULL,
