@@ -28,7 +28,9 @@
 	X(gtext) \
 	X(model) \
 	X(sniff) \
-	X(multipart)
+	X(multipart) \
+	X(assemble) \
+	X(plan)
 /* clang-format on */
 
 #define X(name) void t_##name##_register(void);
