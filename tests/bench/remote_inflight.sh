@@ -5,7 +5,7 @@
 # polls/s, submit→first-poll latency, and, as the reference measured in the same run, what a
 # bare HTTP client (wrk) spends per request against the same fake.
 #
-#   tests/bench/remote_inflight.sh            N = 10000 (about 10 minutes on 2 cores)
+#   tests/bench/remote_inflight.sh            N = 10000 (about 70 minutes on 2 cores: finalize)
 #   BENCH_N=1000 tests/bench/remote_inflight.sh
 #
 # It brings up its own stack with contrib/devstack (VEOGEN_PORT=BENCH_PORT, default 8300,
@@ -25,7 +25,7 @@ export VEOGEN_PORT=${BENCH_PORT:-8300}
 export VEOGEN_STATE=${BENCH_STATE:-/tmp/veogen-bench-remote}
 export VEOGEN_FAKE_ARGS="--done-after-ms ${BENCH_DONE_AFTER_MS:-60000}"
 POLL_S=${BENCH_POLL_S:-10}
-TIMEOUT_S=${BENCH_TIMEOUT_S:-3600}
+TIMEOUT_S=${BENCH_TIMEOUT_S:-7200}
 devstack=$top/contrib/devstack
 
 say() { printf 'bench: %s\n' "$*" >&2; }
