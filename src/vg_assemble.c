@@ -164,41 +164,9 @@ bool vg_assemble_can_copy(const struct vg_take *takes, const struct vg_join *joi
 
 /* ---- small helpers ---- */
 
-/* A decimal with a dot whatever LC_NUMERIC says; by hand, as the library has no libm. */
-static char *fixed(struct vg_arena *a, double v)
-{
-	long long scaled = (long long)((v < 0 ? -v : v) * 1000000.0 + 0.5);
-
-	return vg_arena_printf(a, "%s%lld.%06lld", v < 0 && scaled ? "-" : "", scaled / 1000000,
-	                       scaled % 1000000);
-}
-
 static long long samples(double s)
 {
 	return s > 0 ? (long long)(s * AS_RATE + 0.5) : 0;
-}
-
-/* Two levels, as the filtergraph documentation describes: the option value (\ ' :) and
- * then the graph description (\ ' [ ] , ;). */
-static char *filter_escape(struct vg_arena *a, const char *s)
-{
-	size_t n = strlen(s);
-	char *once = vg_arena_alloc(a, 2 * n + 1), *twice = vg_arena_alloc(a, 4 * n + 1);
-	char *o = once, *t = twice;
-
-	for (const char *c = s; *c; c++) {
-		if (strchr("\\':", *c))
-			*o++ = '\\';
-		*o++ = *c;
-	}
-	*o = '\0';
-	for (const char *c = once; *c; c++) {
-		if (strchr("\\'[],;", *c))
-			*t++ = '\\';
-		*t++ = *c;
-	}
-	*t = '\0';
-	return twice;
 }
 
 struct args {
@@ -284,26 +252,6 @@ static int run_commit(const struct args *g, const char *tmp, const char *out, in
 	return rc;
 }
 
-/* A private file next to base (same name prefix, so crash clean-up of base's temp files
- * removes it too). */
-static int write_side_file(const char *path, const char *text, struct vg_err *err)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	size_t len = strlen(text);
-	ssize_t wr;
-
-	if (fd < 0)
-		return vg_err_set(err, VG_EINTERNAL, NULL, "cannot create %s: %s", path,
-		                  strerror(errno));
-	wr = write(fd, text, len);
-	if (close(fd) != 0 || wr != (ssize_t)len) {
-		unlink(path);
-		return vg_err_set(err, VG_EINTERNAL, NULL, "cannot write %s: %s", path,
-		                  strerror(errno));
-	}
-	return VG_OK;
-}
-
 static int check_format(int width, int height, int fps, struct vg_err *err)
 {
 	if (width < 16 || height < 16 || width > 4096 || height > 4096 || width % 2 || height % 2)
@@ -352,6 +300,7 @@ static int concat_list(struct vg_arena *a, const struct vg_take *takes, int n, s
 static int film_copy(struct vg_arena *a, const char *ffmpeg, const struct vg_take *takes, int n,
                      const char *tmp, const char *out, int timeout_s, struct vg_err *err)
 {
+	/* beside tmp, under its name: crash clean-up of tmp's files removes it too */
 	char *list = vg_arena_printf(a, "%s.list", tmp);
 	struct vg_buf b;
 	struct args g;
@@ -360,7 +309,7 @@ static int film_copy(struct vg_arena *a, const char *ffmpeg, const struct vg_tak
 	vg_buf_init(&b, AS_GRAPH_MAX);
 	rc = concat_list(a, takes, n, &b, err);
 	if (rc == VG_OK)
-		rc = write_side_file(list, vg_buf_str(&b), err);
+		rc = vg_media_text_file(list, vg_buf_str(&b), err);
 	vg_buf_free(&b);
 	if (rc != VG_OK)
 		return rc;
@@ -409,7 +358,7 @@ static void graph_take(struct graph *g, const struct vg_take *t, double d, int i
 	   "force_divisible_by=2,pad=%d:%d:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,"
 	   "format=yuv420p,tpad=stop_mode=clone:stop_duration=1,trim=end=%s,"
 	   "setpts=PTS-STARTPTS[v%d];",
-	   i, fps, w, h, w, h, fixed(a, d), i);
+	   i, fps, w, h, w, h, vg_media_decimal(a, 6, d), i);
 	if (t->has_audio)
 		gp(g,
 		   "[%d:a]asetpts=PTS-STARTPTS,aresample=%d,"
@@ -438,13 +387,13 @@ static void graph_joins(struct graph *g, const struct vg_join *joins, const doub
 			 * frame grid that xfade expects of both its inputs; fps repeats the
 			 * last frame at the end, which trim takes off again. */
 			gp(g, "[%s][v%d]concat=n=2:v=1:a=0,fps=%d,trim=end=%s[%s];", v, k + 1, fps,
-			   fixed(a, offsets[k] + d[k + 1]), nv);
+			   vg_media_decimal(a, 6, offsets[k] + d[k + 1]), nv);
 			gp(g, "[%s][a%d]concat=n=2:v=0:a=1[%s];", au, k + 1, na);
 		} else {
-			const char *t = fixed(a, joins[k].duration_s);
+			const char *t = vg_media_decimal(a, 6, joins[k].duration_s);
 
 			gp(g, "[%s][v%d]xfade=transition=%s:duration=%s:offset=%s[%s];", v, k + 1,
-			   joins[k].transition, t, fixed(a, offsets[k]), nv);
+			   joins[k].transition, t, vg_media_decimal(a, 6, offsets[k]), nv);
 			gp(g, "[%s][a%d]acrossfade=d=%s[%s];", au, k + 1, t, na);
 		}
 		v = nv;
@@ -500,7 +449,7 @@ static int film_encode(struct vg_arena *a, const char *ffmpeg, const struct vg_t
 	graph_joins(&gr, qj, d, offsets, n, fps);
 	/* Both end at the film's length: the video on the frame grid, the audio in samples. */
 	gp(&gr, ";[vend]trim=end=%s[vout];[aend]apad=whole_len=%lld,atrim=end_sample=%lld[aout]",
-	   fixed(a, total), nt, nt);
+	   vg_media_decimal(a, 6, total), nt, nt);
 	if (gr.full) {
 		vg_buf_free(&gr.b);
 		return vg_err_set(err, VG_EINTERNAL, NULL,
@@ -586,9 +535,10 @@ static int title_args(struct vg_arena *a, struct args *g, const char *title, con
 	char *text_path = vg_arena_printf(a, "%s.text", tmp);
 	size_t chars = vg_str_utf8_len(title, strlen(title));
 	int fs = h / 8, frames = (int)(d * fps + 0.5);
-	const char *font = font_path && font_path[0]
-	                       ? vg_arena_printf(a, "fontfile=%s", filter_escape(a, font_path))
-	                       : "font=Sans";
+	const char *font =
+	    font_path && font_path[0]
+	        ? vg_arena_printf(a, "fontfile=%s", vg_media_filter_escape(a, font_path))
+	        : "font=Sans";
 	const char *fades = "";
 	int rc;
 
@@ -599,8 +549,8 @@ static int title_args(struct vg_arena *a, struct args *g, const char *title, con
 		fs = 8;
 	if (d >= 2)
 		fades = vg_arena_printf(a, ",fade=t=in:d=0.5,fade=t=out:st=%s:d=0.5",
-		                        fixed(a, d - 0.5));
-	if ((rc = write_side_file(text_path, title, err)) != VG_OK)
+		                        vg_media_decimal(a, 6, d - 0.5));
+	if ((rc = vg_media_text_file(text_path, title, err)) != VG_OK)
 		return rc;
 	char *graph =
 	    vg_arena_printf(a,
@@ -608,8 +558,9 @@ static int title_args(struct vg_arena *a, struct args *g, const char *title, con
 	                    "drawtext=%s:textfile=%s:expansion=none:fontsize=%d:fontcolor=white:"
 	                    "x=(w-text_w)/2:y=(h-text_h)/2%s,trim=end_frame=%d[v];"
 	                    "anullsrc=r=%d:cl=stereo,atrim=end_sample=%lld[a]",
-	                    color, w, h, fps, fixed(a, d + 1), font, filter_escape(a, text_path),
-	                    fs, fades, frames, AS_RATE, samples((double)frames / fps));
+	                    color, w, h, fps, vg_media_decimal(a, 6, d + 1), font,
+	                    vg_media_filter_escape(a, text_path), fs, fades, frames, AS_RATE,
+	                    samples((double)frames / fps));
 
 	args_add(g, "-filter_complex", graph, "-map", "[v]", "-map", "[a]", NULL);
 	add_mp4_encode(g, a, fps);
@@ -691,8 +642,8 @@ int vg_assemble_mix_soundtrack(const char *ffmpeg, const char *film_mp4, double 
 	    "[1:a]asetpts=PTS-STARTPTS,aresample=%d,"
 	    "aformat=sample_fmts=fltp:sample_rates=%d:channel_layouts=stereo,volume=%s,"
 	    "atrim=end_sample=%lld,afade=t=out:st=%s:d=%s",
-	    AS_RATE, AS_RATE, fixed(a, music_volume), ns, fixed(a, film_duration_s - fade),
-	    fixed(a, fade));
+	    AS_RATE, AS_RATE, vg_media_decimal(a, 6, music_volume), ns,
+	    vg_media_decimal(a, 6, film_duration_s - fade), vg_media_decimal(a, 6, fade));
 	if (film_has_audio)
 		graph = vg_arena_printf(
 		    a,
@@ -898,7 +849,8 @@ int vg_assemble_contact_sheet(const char *ffmpeg, const struct vg_take *takes, i
 		double mid = takes[i].duration_s > 0 ? takes[i].duration_s / 2 : 0;
 
 		/* input seeking: only the middle is decoded */
-		args_add(&g, "-ss", fixed(a, mid), "-i", vg_media_url(a, takes[i].path), NULL);
+		args_add(&g, "-ss", vg_media_decimal(a, 6, mid), "-i",
+		         vg_media_url(a, takes[i].path), NULL);
 		gp(&gr,
 		   "[%d:v]trim=end_frame=1,setpts=PTS-STARTPTS,"
 		   "scale=%d:%d:force_original_aspect_ratio=decrease:force_divisible_by=2,"

@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,40 +86,7 @@ bool vg_local_dimensions(const char *aspect, const char *resolution, int *w, int
 	return true;
 }
 
-/* ---- numbers and escaping for the filter graph ---- */
-
-/* A decimal with a dot whatever LC_NUMERIC says (ffmpeg's expressions need C numbers). */
-static char *fixed(struct vg_arena *a, double v)
-{
-	/* by hand: the library does not link libm */
-	long long scaled = (long long)((v < 0 ? -v : v) * 10000.0 + 0.5);
-
-	return vg_arena_printf(a, "%s%lld.%04lld", v < 0 && scaled ? "-" : "", scaled / 10000,
-	                       scaled % 10000);
-}
-
-/* Two levels, as the filtergraph documentation describes: the option value (\ ' :) and
- * then the graph description (\ ' [ ] , ;). */
-static char *filter_escape(struct vg_arena *a, const char *s)
-{
-	size_t n = strlen(s);
-	char *once = vg_arena_alloc(a, 2 * n + 1), *twice = vg_arena_alloc(a, 4 * n + 1);
-	char *o = once, *t = twice;
-
-	for (const char *c = s; *c; c++) {
-		if (strchr("\\':", *c))
-			*o++ = '\\';
-		*o++ = *c;
-	}
-	*o = '\0';
-	for (const char *c = once; *c; c++) {
-		if (strchr("\\'[],;", *c))
-			*t++ = '\\';
-		*t++ = *c;
-	}
-	*t = '\0';
-	return twice;
-}
+/* ---- the filter graph text ---- */
 
 static void graph_printf(struct render *r, struct vg_buf *g, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -345,18 +311,10 @@ static void lay_out(struct vg_arena *a, const char *text, int w, int h, struct l
 static int write_text_file(struct render *r, const char *text, char **path, struct vg_err *err)
 {
 	char *fpath = vg_arena_printf(r->a, "%s.text%d", r->p->out_path, r->nfiles);
-	int fd = open(fpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	size_t len = strlen(text);
-	ssize_t wr;
 
-	if (fd < 0)
-		return vg_err_set(err, VG_EINTERNAL, NULL, "cannot create %s: %s", fpath,
-		                  strerror(errno));
+	if (vg_media_text_file(fpath, text, err) != VG_OK)
+		return err->rc;
 	r->files[r->nfiles++] = fpath;
-	wr = write(fd, text, len);
-	if (close(fd) != 0 || wr != (ssize_t)len)
-		return vg_err_set(err, VG_EINTERNAL, NULL, "cannot write %s: %s", fpath,
-		                  strerror(errno));
 	*path = fpath;
 	return VG_OK;
 }
@@ -380,8 +338,9 @@ static void graph_background(struct render *r, const struct palette *pal, const 
 	char *wave = vg_arena_printf(
 	    a,
 	    "(0.5+0.35*sin(2*PI*%s*(X/W*cos(%s)+Y/H*sin(%s))+T*%s+%s)+0.15*sin(2*PI*(Y/H)+T*%s))",
-	    fixed(a, m->bands), fixed(a, m->angle), fixed(a, m->angle), fixed(a, m->speed),
-	    fixed(a, m->phase), fixed(a, m->speed * 0.5));
+	    vg_media_decimal(a, 4, m->bands), vg_media_decimal(a, 4, m->angle),
+	    vg_media_decimal(a, 4, m->angle), vg_media_decimal(a, 4, m->speed),
+	    vg_media_decimal(a, 4, m->phase), vg_media_decimal(a, 4, m->speed * 0.5));
 
 	graph_printf(r, g, "color=c=black:s=%dx%d:r=%d:d=%d,format=rgb24,geq=", p->width / 8,
 	             p->height / 8, LOCAL_FPS, p->duration_s);
@@ -408,9 +367,9 @@ static void graph_image(struct render *r, const struct motion *m, struct vg_buf 
 	             "crop=%d:%d,setsar=1,"
 	             "zoompan=z='1+%s*on/%d':x='(iw-iw/zoom)*%s':y='(ih-ih/zoom)*%s':d=%d:"
 	             "s=%dx%d:fps=%d,format=yuv420p",
-	             p->width, p->height, p->width, p->height, fixed(a, m->zoom), frames,
-	             fixed(a, m->pan_x), fixed(a, m->pan_y), frames, p->width, p->height,
-	             LOCAL_FPS);
+	             p->width, p->height, p->width, p->height, vg_media_decimal(a, 4, m->zoom),
+	             frames, vg_media_decimal(a, 4, m->pan_x), vg_media_decimal(a, 4, m->pan_y),
+	             frames, p->width, p->height, LOCAL_FPS);
 }
 
 /* The last-frame image held for the whole clip, framed like the first-frame image, and the
@@ -431,14 +390,15 @@ static void graph_last_frame(struct render *r, struct vg_buf *g)
 	             "trim=end_frame=%d[l];"
 	             "[m][l]blend=all_expr='A+(B-A)*clip((T-%s)/%s,0,1)'",
 	             p->image_path ? 1 : 0, p->width, p->height, p->width, p->height, frames,
-	             p->width, p->height, LOCAL_FPS, frames, fixed(a, start),
-	             fixed(a, last_t - start));
+	             p->width, p->height, LOCAL_FPS, frames, vg_media_decimal(a, 4, start),
+	             vg_media_decimal(a, 4, last_t - start));
 }
 
 static const char *font_option(struct render *r)
 {
 	if (r->p->font_path && r->p->font_path[0])
-		return vg_arena_printf(r->a, "fontfile=%s", filter_escape(r->a, r->p->font_path));
+		return vg_arena_printf(r->a, "fontfile=%s",
+		                       vg_media_filter_escape(r->a, r->p->font_path));
 	return "font=Sans"; /* fontconfig's choice */
 }
 
@@ -455,7 +415,7 @@ static int graph_text(struct render *r, const struct palette *pal, const char *p
 	                                                  pal->a[1], pal->a[2])
 	                                : "black@0.35";
 	struct layout lo;
-	char *path;
+	char *path = NULL; /* set by write_text_file */
 	int rc, line_h, top;
 
 	memset(&lo, 0, sizeof lo);
@@ -470,7 +430,7 @@ static int graph_text(struct render *r, const struct palette *pal, const char *p
 		             ",drawtext=%s:textfile=%s:expansion=none:fontsize=%d:"
 		             "fontcolor=0x%06X:x=(w-text_w)/2:y=%d-ascent:box=1:boxcolor=%s:"
 		             "boxborderw=%d:alpha=%s",
-		             font, filter_escape(r->a, path), lo.font_size, pal->text,
+		             font, vg_media_filter_escape(r->a, path), lo.font_size, pal->text,
 		             top + i * line_h + lo.font_size, box, lo.font_size / 4, alpha);
 	}
 	if ((rc = write_text_file(r, LOCAL_LABEL, &path, err)) != VG_OK)
@@ -478,7 +438,8 @@ static int graph_text(struct render *r, const struct palette *pal, const char *p
 	graph_printf(r, g,
 	             ",drawtext=%s:textfile=%s:expansion=none:fontsize=%d:fontcolor=white@0.9:"
 	             "x=%d:y=%d:box=1:boxcolor=black@0.55:boxborderw=%d",
-	             font, filter_escape(r->a, path), label_fs, margin, margin, label_fs / 3);
+	             font, vg_media_filter_escape(r->a, path), label_fs, margin, margin,
+	             label_fs / 3);
 	return VG_OK;
 }
 
@@ -487,7 +448,8 @@ static void graph_audio(struct render *r, const struct motion *m, struct vg_buf 
 {
 	struct vg_arena *a = r->a;
 	const struct vg_local_params *p = r->p;
-	const char *f1 = fixed(a, m->tone_hz), *f2 = fixed(a, m->tone_hz * 1.5);
+	const char *f1 = vg_media_decimal(a, 4, m->tone_hz),
+	           *f2 = vg_media_decimal(a, 4, m->tone_hz * 1.5);
 	const char *lfo = "(0.7+0.3*sin(2*PI*0.25*t))";
 
 	graph_printf(r, g,
@@ -495,7 +457,7 @@ static void graph_audio(struct render *r, const struct motion *m, struct vg_buf 
 	             "0.025*sin(2*PI*%s*t)*%s+0.012*sin(2*PI*%s*t+1)':c=stereo:s=%d:d=%d,"
 	             "afade=t=in:d=0.5,afade=t=out:st=%s:d=0.5,atrim=end_sample=%d[a]",
 	             f1, lfo, f2, f1, lfo, f2, LOCAL_RATE, p->duration_s,
-	             fixed(a, p->duration_s - 0.5), p->duration_s * LOCAL_RATE);
+	             vg_media_decimal(a, 4, p->duration_s - 0.5), p->duration_s * LOCAL_RATE);
 }
 
 static int build_graph(struct render *r, const char *prompt, struct vg_buf *g, struct vg_err *err)

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,4 +230,56 @@ int vg_media_last_frame(const char *ffmpeg, const char *video, const char *out_p
 
 	vg_arena_destroy(a);
 	return rc;
+}
+
+char *vg_media_decimal(struct vg_arena *a, int places, double v)
+{
+	/* by hand: the library does not link libm */
+	long long unit = 1;
+
+	for (int i = 0; i < places; i++)
+		unit *= 10;
+	long long scaled = (long long)((v < 0 ? -v : v) * (double)unit + 0.5);
+
+	return vg_arena_printf(a, "%s%lld.%0*lld", v < 0 && scaled ? "-" : "", scaled / unit,
+	                       places, scaled % unit);
+}
+
+char *vg_media_filter_escape(struct vg_arena *a, const char *s)
+{
+	size_t n = strlen(s);
+	char *once = vg_arena_alloc(a, 2 * n + 1), *twice = vg_arena_alloc(a, 4 * n + 1);
+	char *o = once, *t = twice;
+
+	for (const char *c = s; *c; c++) {
+		if (strchr("\\':", *c))
+			*o++ = '\\';
+		*o++ = *c;
+	}
+	*o = '\0';
+	for (const char *c = once; *c; c++) {
+		if (strchr("\\'[],;", *c))
+			*t++ = '\\';
+		*t++ = *c;
+	}
+	*t = '\0';
+	return twice;
+}
+
+int vg_media_text_file(const char *path, const char *text, struct vg_err *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	size_t len = strlen(text);
+	ssize_t wr;
+
+	if (fd < 0)
+		return vg_err_set(err, VG_EINTERNAL, NULL, "cannot create %s: %s", path,
+		                  strerror(errno));
+	wr = write(fd, text, len);
+	if (close(fd) != 0 || wr != (ssize_t)len) {
+		unlink(path);
+		return vg_err_set(err, VG_EINTERNAL, NULL, "cannot write %s: %s", path,
+		                  strerror(errno));
+	}
+	return VG_OK;
 }

@@ -30,4 +30,15 @@ int vg_media_last_frame(const char *ffmpeg, const char *video, const char *out_p
  * behind "file:" so that "a:b.mp4" is not a protocol and "-x.mp4" not an option. */
 char *vg_media_url(struct vg_arena *a, const char *path);
 
+/* Writing filter graphs. */
+/* v with a dot and `places` decimals (0..9) whatever LC_NUMERIC says (ffmpeg's expressions
+ * need C numbers), in arena memory. */
+char *vg_media_decimal(struct vg_arena *a, int places, double v);
+/* s escaped on two levels, as the filtergraph documentation describes: the option value
+ * (\ ' :) and then the graph description (\ ' [ ] , ;). */
+char *vg_media_filter_escape(struct vg_arena *a, const char *s);
+/* Creates path (it must not exist, mode 0600) holding text, for drawtext's textfile=: user
+ * text never goes into a filter string.  Nothing is left behind on failure. */
+int vg_media_text_file(const char *path, const char *text, struct vg_err *err);
+
 #endif
