@@ -87,9 +87,7 @@ static void adopt(struct remote_loop *rl, const struct vg_job *j)
 		return;
 	}
 	o->prov = provider_of(rl, vg_db_get(r, 0, "provider"));
-	o->model = strdup(vg_db_get(r, 0, "model"));
-	if (!o->model)
-		vg_oom(0);
+	o->model = vg_xstrdup(vg_db_get(r, 0, "model"));
 	o->progress = o->progress_saved = (int)vg_db_get_ll(r, 0, "progress", 0);
 	vg_arena_reset(w->step_arena);
 	if (!o->prov) {

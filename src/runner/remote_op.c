@@ -53,15 +53,6 @@ static long long wall_s(void)
 	return (long long)time(NULL);
 }
 
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-
-	if (!d)
-		vg_oom(0);
-	return d;
-}
-
 void op_set_step(struct op *o, enum op_step st)
 {
 	o->st = st;
@@ -346,6 +337,20 @@ static bool lost_submit_refused(struct op *o)
 	return true;
 }
 
+/* A submit went out and no usable answer came back: fail (providers.resubmit_lost off), or
+ * send it again within the same bound as any transient error. */
+static void lost_answer(struct op *o, const char *why)
+{
+	struct vg_gapi_error e;
+
+	if (lost_submit_refused(o))
+		return;
+	memset(&e, 0, sizeof e);
+	e.retry_delay_s = -1;
+	snprintf(e.message, sizeof e.message, "%s", why);
+	op_retry(o, &e, "submit");
+}
+
 static void start_submit(struct op *o)
 {
 	struct vg_http_req req;
@@ -403,8 +408,7 @@ static void on_submit(void *ctx, struct vg_http_resp *resp)
 		vg_log_set_job(o->id);
 		log_warnx("the submit to %s got no answer: %s", o->prov->name, resp->error);
 		vg_log_set_job(NULL);
-		if (!lost_submit_refused(o))
-			o->due_ms = runner_now_ms() + backoff_ms(o->tries++, NULL);
+		lost_answer(o, resp->error);
 		return;
 	}
 	if (v != VG_GAPI_OK) {
@@ -428,8 +432,7 @@ static void on_submit(void *ctx, struct vg_http_resp *resp)
 		return;
 	}
 	if (vg_veo_parse_submit(resp->body, resp->body_len, name, sizeof name, &err) != VG_OK) {
-		if (!lost_submit_refused(o))
-			o->due_ms = runner_now_ms() + backoff_ms(o->tries++, NULL);
+		lost_answer(o, err.msg);
 		return;
 	}
 	/* the name is committed before the first poll */
@@ -684,7 +687,7 @@ static int ensure_tmp_path(struct op *o, struct vg_err *err)
 		                  o->video_id);
 	if (vg_storage_mkdirs(final, err) != VG_OK)
 		return err->rc;
-	o->tmp_path = xstrdup(vg_storage_tmp_path(a, final));
+	o->tmp_path = vg_xstrdup(vg_storage_tmp_path(a, final));
 	vg_arena_reset(a);
 	return VG_OK;
 }
@@ -701,7 +704,9 @@ static void start_download(struct op *o)
 	}
 	if (!o->url || o->hops == 0) {
 		free(o->url);
-		o->url = xstrdup(sd_str(o, "result_url"));
+		const char *url = sd_str(o, "result_url");
+
+		o->url = vg_xstrdup(url ? url : "");
 	}
 	if (remote_provider_auth(o->prov, &err) != VG_OK) {
 		o->due_ms = runner_now_ms() + 10000;

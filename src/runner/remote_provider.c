@@ -19,15 +19,6 @@
 #define TOKEN_MARGIN_S      300
 #define FETCH_TIMEOUT_MS(c) ((long)(c)->providers_http_timeout_s * 1000 * 10)
 
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-
-	if (!d)
-		vg_oom(0);
-	return d;
-}
-
 static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xprintf(const char *fmt, ...)
 {
@@ -56,7 +47,7 @@ static char *key_file_project(const char *path)
 		return NULL;
 	}
 	if (sa.project_id && sa.project_id[0])
-		project = xstrdup(sa.project_id);
+		project = vg_xstrdup(sa.project_id);
 	vg_gauth_sa_free(&sa);
 	return project;
 }
@@ -82,7 +73,7 @@ void remote_providers_init(const struct vg_conf *c, struct remote_provider *gemi
 	vertex->base_url = c->providers_vertex_base_url;
 	if (c->providers_vertex_enabled) {
 		if (c->providers_vertex_project && c->providers_vertex_project[0])
-			vertex->project = xstrdup(c->providers_vertex_project);
+			vertex->project = vg_xstrdup(c->providers_vertex_project);
 		else
 			vertex->project = key_file_project(c->providers_vertex_key_file);
 	}
@@ -212,7 +203,7 @@ char *remote_result_url(const struct remote_provider *p, const char *uri)
 {
 	if (p->dialect == VG_VEO_VERTEX && strncmp(uri, "gs://", 5) == 0)
 		return vg_veo_gcs_url(p->conf->providers_vertex_storage_url, uri);
-	return xstrdup(uri);
+	return vg_xstrdup(uri);
 }
 
 void remote_redact(const struct remote_provider *p, char *msg, size_t size)
