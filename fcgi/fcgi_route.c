@@ -37,6 +37,27 @@ static const struct vg_route routes[] = {
     {GET, "/api/v1/files/{id}", h_files_get, VG_AUTH_USER, VG_RATE_READ},
     {VG_M_DELETE, "/api/v1/files/{id}", h_files_delete, VG_AUTH_USER, VG_RATE_READ},
     {GET, "/api/v1/files/{id}/content", h_files_content, VG_AUTH_USER, VG_RATE_READ},
+    {VG_M_POST, "/api/v1/movies", h_movies_create, VG_AUTH_USER, VG_RATE_CREATE},
+    {GET, "/api/v1/movies", h_movies_list, VG_AUTH_USER, VG_RATE_READ},
+    {GET, "/api/v1/movies/{id}", h_movies_get, VG_AUTH_USER, VG_RATE_READ},
+    {VG_M_PATCH, "/api/v1/movies/{id}", h_movies_patch, VG_AUTH_USER, VG_RATE_READ},
+    {VG_M_DELETE, "/api/v1/movies/{id}", h_movies_delete, VG_AUTH_USER, VG_RATE_READ},
+    {VG_M_POST, "/api/v1/movies/{id}/scenes", h_scenes_add, VG_AUTH_USER, VG_RATE_READ},
+    /* a literal segment beats a capture: PATCH …/scenes/reorder is a 405, not a scene id */
+    {VG_M_POST, "/api/v1/movies/{id}/scenes/reorder", h_scenes_reorder, VG_AUTH_USER, VG_RATE_READ},
+    {VG_M_PATCH, "/api/v1/movies/{id}/scenes/{scene_id}", h_scenes_patch, VG_AUTH_USER,
+     VG_RATE_READ},
+    {VG_M_DELETE, "/api/v1/movies/{id}/scenes/{scene_id}", h_scenes_delete, VG_AUTH_USER,
+     VG_RATE_READ},
+    {VG_M_POST, "/api/v1/movies/{id}/scenes/{scene_id}/regenerate", h_scenes_regenerate,
+     VG_AUTH_USER, VG_RATE_CREATE},
+    {VG_M_POST, "/api/v1/movies/{id}/render", h_movies_render, VG_AUTH_USER, VG_RATE_CREATE},
+    {VG_M_POST, "/api/v1/movies/{id}/cancel", h_movies_cancel, VG_AUTH_USER, VG_RATE_READ},
+    {GET, "/api/v1/movies/{id}/content", h_movies_content, VG_AUTH_USER, VG_RATE_READ},
+    {GET, "/api/v1/movies/{id}/poster", h_movies_poster, VG_AUTH_USER, VG_RATE_READ},
+    {GET, "/api/v1/movies/{id}/contact-sheet", h_movies_contact_sheet, VG_AUTH_USER, VG_RATE_READ},
+    {GET, "/api/v1/movies/{id}/hls/{name}", h_movies_hls, VG_AUTH_USER, VG_RATE_READ},
+    {GET, "/api/v1/movies/{id}/subtitles.vtt", h_movies_subtitles, VG_AUTH_USER, VG_RATE_READ},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -89,12 +110,13 @@ static int split_path(struct vg_arena *a, const char *path, const char **seg)
 	return n;
 }
 
-/* Does pattern match the segments?  Captures go to params when given. */
+/* Does pattern match the segments?  Captures go to params when given; *literals (when
+ * given) gets how many segments matched literally. */
 static bool match(const char *pattern, const char **seg, int nseg, const char **params,
-                  int *nparams)
+                  int *nparams, int *literals)
 {
 	const char *p = pattern + 1;
-	int i = 0, np = 0;
+	int i = 0, np = 0, nlit = 0;
 
 	for (;; i++) {
 		const char *slash = strchr(p, '/');
@@ -110,6 +132,8 @@ static bool match(const char *pattern, const char **seg, int nseg, const char **
 			np++;
 		} else if (strlen(seg[i]) != len || strncmp(seg[i], p, len) != 0) {
 			return false;
+		} else {
+			nlit++;
 		}
 		if (!slash)
 			break;
@@ -119,6 +143,8 @@ static bool match(const char *pattern, const char **seg, int nseg, const char **
 		return false;
 	if (nparams)
 		*nparams = np;
+	if (literals)
+		*literals = nlit;
 	return true;
 }
 
@@ -146,11 +172,17 @@ const struct vg_route *vg_route_lookup(struct vg_req *r, const char *method, con
 		allow[0] = '\0';
 	if (nseg < 0)
 		return NULL;
+	/* the most literal patterns that match own the path ("scenes/reorder" before
+	 * "scenes/{scene_id}"): the others do not even count for 405 */
+	int best = -1, lit;
+	for (size_t i = 0; i < NROUTES; i++)
+		if (match(routes[i].pattern, seg, nseg, NULL, NULL, &lit) && lit > best)
+			best = lit;
 	for (size_t i = 0; i < NROUTES; i++) {
-		if (!match(routes[i].pattern, seg, nseg, NULL, NULL))
+		if (!match(routes[i].pattern, seg, nseg, NULL, NULL, &lit) || lit != best)
 			continue;
 		if (routes[i].methods & bit) {
-			match(routes[i].pattern, seg, nseg, r->params, &r->nparams);
+			match(routes[i].pattern, seg, nseg, r->params, &r->nparams, NULL);
 			r->route_pattern = routes[i].pattern;
 			*status = 200;
 			return &routes[i];

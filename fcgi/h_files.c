@@ -468,11 +468,41 @@ int h_files_content(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 	                    err);
 }
 
-/* Inside the transaction that holds the file's row: 409 while an unfinished video uses it,
- * else finished videos let go of it (image_id and last_frame_id are ON DELETE RESTRICT;
- * their clip is made, the input is no longer needed) and the row goes. */
+/* 409 while a movie names the file (its soundtrack or a character image), finished or
+ * not: a movie can be rendered again, and soundtrack_id is ON DELETE RESTRICT. */
+static int check_movies(struct vg_req *r, const char *id, struct vg_err *err)
+{
+	PGresult *res = vg_db_q(r->db, r->a, err,
+	                        "SELECT id, title, soundtrack_id = $1 AS soundtrack FROM movies "
+	                        "WHERE soundtrack_id = $1 OR $1 = ANY (character_image_ids) "
+	                        "ORDER BY created_at LIMIT 1",
+	                        id);
+
+	if (!res)
+		return err->rc;
+	if (PQntuples(res) == 0)
+		return VG_OK;
+	char title[81]; /* short enough that the message is never cut mid-character */
+	vg_strlcpy(title, vg_db_get(res, 0, "title"), sizeof title);
+	vg_str_utf8_cut(title);
+	return vg_err_set(
+	    err, VG_ECONFLICT, "file_in_use",
+	    "movie %s (\"%s\") uses this file as %s: remove it from the movie "
+	    "first (PATCH /api/v1/movies/%s) or delete the movie, then delete the file",
+	    vg_db_get(res, 0, "id"), title,
+	    vg_db_get_bool(res, 0, "soundtrack") ? "its soundtrack" : "a character image",
+	    vg_db_get(res, 0, "id"));
+}
+
+/* Inside the transaction that holds the file's row: 409 while an unfinished video or any
+ * movie uses it, else finished videos let go of it (image_id and last_frame_id are ON
+ * DELETE RESTRICT; their clip is made, the input is no longer needed) and the row goes. */
 static int delete_locked(struct vg_req *r, const char *id, struct vg_err *err)
 {
+	int rc = check_movies(r, id, err);
+
+	if (rc != VG_OK)
+		return rc;
 	PGresult *res = vg_db_q(r->db, r->a, err,
 	                        "SELECT id FROM videos WHERE status IN ('queued', 'running') AND "
 	                        "(image_id = $1 OR last_frame_id = $1 OR $1 = ANY "

@@ -36,5 +36,26 @@ int h_files_create(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 int h_files_get(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 int h_files_content(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 int h_files_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_movies.c */
+int h_movies_create(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_movies_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_movies_get(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_movies_patch(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_movies_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_scenes.c */
+int h_scenes_add(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_scenes_patch(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_scenes_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_scenes_reorder(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_movie_render.c */
+int h_movies_render(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_scenes_regenerate(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_movies_cancel(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_movie_files.c */
+int h_movies_content(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_movies_poster(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_movies_contact_sheet(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_movies_hls(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_movies_subtitles(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 
 #endif

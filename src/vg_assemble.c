@@ -34,6 +34,20 @@ static const char *const transitions[] = {
     "hblur",    "fadegrays",  "wipetl",      "wipetr",    "wipebl",     "wipebr",     "squeezeh",
     "squeezev", "zoomin",     "fadefast",    "fadeslow",  NULL};
 
+static struct vg_assemble_watch watch;
+
+void vg_assemble_set_watch(const struct vg_assemble_watch *w)
+{
+	watch.fn = w ? w->fn : NULL;
+	watch.ctx = w ? w->ctx : NULL;
+}
+
+/* vg_spawn_run with the caller's watch. */
+static int run_watched(const char *const *argv, int timeout_s, struct vg_err *err)
+{
+	return vg_spawn_run(argv, timeout_s, watch.fn, watch.ctx, NULL, err);
+}
+
 static bool is_cut(const char *t)
 {
 	return !t || !t[0] || strcmp(t, "cut") == 0;
@@ -230,7 +244,7 @@ static bool file_nonempty(const char *path)
 static int run_commit(const struct args *g, const char *tmp, const char *out, int timeout_s,
                       const char *what, struct vg_err *err)
 {
-	int rc = vg_spawn_run(g->v, timeout_s, NULL, NULL, NULL, err);
+	int rc = run_watched(g->v, timeout_s, err);
 
 	if (rc == VG_OK && !file_nonempty(tmp))
 		rc = vg_err_set(err, VG_EINTERNAL, NULL, "%s: ffmpeg wrote nothing to %s", what,
@@ -784,7 +798,7 @@ int vg_assemble_hls(const char *ffmpeg, const char *film_mp4, const char *out_di
 	         "-hls_segment_type", "mpegts", "-hls_segment_filename",
 	         vg_arena_printf(a, "%s/seg_%%03d.ts", tmp),
 	         vg_media_url(a, vg_arena_printf(a, "%s/index.m3u8", tmp)), NULL);
-	rc = vg_spawn_run(g.v, timeout_s, NULL, NULL, NULL, err);
+	rc = run_watched(g.v, timeout_s, err);
 	if (rc != VG_OK && rc != VG_ECANCELLED) {
 		char why[sizeof err->msg];
 

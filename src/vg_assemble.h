@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "vg_err.h"
+#include "vg_spawn.h"
 
 /* One scene's current clip, as vg_media_probe and the stream details describe it.  Takes
  * are assumed H.264/AAC (what the providers write) when the film is stream-copied. */
@@ -20,6 +21,17 @@ struct vg_take {
 	const char *pix_fmt;
 	int sample_rate, channels;
 };
+
+/* Every ffmpeg run of the functions below calls watch.fn about once a second with
+ * line == NULL (a tick, see vg_spawn_line_fn), so the caller can extend a lease or give up
+ * during a long encode: a non-zero return stops ffmpeg and the function returns
+ * VG_ECANCELLED (its temp files removed).  One watch per process (a runner worker runs one
+ * step at a time); NULL = none, the default. */
+struct vg_assemble_watch {
+	vg_spawn_line_fn fn;
+	void *ctx;
+};
+void vg_assemble_set_watch(const struct vg_assemble_watch *watch);
 
 /* How take k flows into take k+1: "cut" (or NULL / "") or an xfade transition name. */
 struct vg_join {

@@ -97,6 +97,10 @@ struct vg_conf {
 	/* quotas: per user and calendar month (UTC); 0 = none.  users.quota_* override. */
 	int quotas_video_seconds_month;
 	double quotas_cost_usd_month;
+	/* movies */
+	char *movies_planner; /* auto (gemini when it has a key, else local) | local | gemini */
+	int movies_scene_concurrency_per_user;     /* scene takes of one user running at once */
+	int movies_scene_concurrency_per_provider; /* scene takes on one provider at once */
 	/* ffmpeg */
 	char *ffmpeg_path;
 	char *ffprobe_path;

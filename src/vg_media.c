@@ -57,6 +57,22 @@ static double json_number_str(json_t *v)
 	return 0;
 }
 
+/* "24/1", "30000/1001"; 0 for "0/0" and anything unreadable. */
+static double rate_value(json_t *v)
+{
+	const char *s = json_string_value(v);
+	char *end;
+	double num, den;
+
+	if (!s)
+		return 0;
+	num = strtod(s, &end);
+	if (*end != '/')
+		return end != s && num > 0 ? num : 0;
+	den = strtod(end + 1, NULL);
+	return num > 0 && den > 0 ? num / den : 0;
+}
+
 static void read_streams(json_t *streams, struct vg_probe *p)
 {
 	size_t i;
@@ -75,9 +91,16 @@ static void read_streams(json_t *streams, struct vg_probe *p)
 			copy_str(p->vcodec, sizeof p->vcodec, json_object_get(s, "codec_name"));
 			copy_str(p->pix_fmt, sizeof p->pix_fmt, json_object_get(s, "pix_fmt"));
 			p->frames = (int)json_number_str(json_object_get(s, "nb_frames"));
+			p->fps = rate_value(json_object_get(s, "r_frame_rate"));
+			if (p->fps <= 0)
+				p->fps = rate_value(json_object_get(s, "avg_frame_rate"));
+			p->video_duration_s = json_number_str(json_object_get(s, "duration"));
 		} else if (!p->has_audio && strcmp(type, "audio") == 0) {
 			p->has_audio = true;
 			copy_str(p->acodec, sizeof p->acodec, json_object_get(s, "codec_name"));
+			p->sample_rate = (int)json_number_str(json_object_get(s, "sample_rate"));
+			p->channels = (int)json_number_str(json_object_get(s, "channels"));
+			p->audio_duration_s = json_number_str(json_object_get(s, "duration"));
 		}
 	}
 }

@@ -13,6 +13,10 @@ struct vg_probe {
 	bool has_video, has_audio;
 	char vcodec[32], acodec[32], pix_fmt[32];
 	int frames; /* video frame count when ffprobe reports it, else 0 */
+	/* of the first video / audio stream; 0 when ffprobe does not report them */
+	double fps; /* r_frame_rate */
+	int sample_rate, channels;
+	double video_duration_s, audio_duration_s; /* the streams' own durations */
 };
 
 /* Runs ffprobe -of json on path and fills *p. */

@@ -47,6 +47,18 @@ static const char *read_choice(struct vg_arena *a, const json_t *body, const cha
 	return NULL;
 }
 
+void vg_video_read_format(struct vg_arena *a, const json_t *body, const char **aspect_ratio,
+                          const char **resolution, struct vg_err *err)
+{
+	static const char *const aspect_ratios[] = {"16:9", "9:16", NULL};
+	static const char *const resolutions[] = {"720p", "1080p", NULL};
+
+	*aspect_ratio = read_choice(a, body, "aspect_ratio", aspect_ratios, "\"16:9\" or \"9:16\"",
+	                            "16:9", err);
+	*resolution =
+	    read_choice(a, body, "resolution", resolutions, "\"720p\" or \"1080p\"", "720p", err);
+}
+
 static bool field_has_error(const struct vg_err *err, const char *field)
 {
 	for (int i = 0; i < err->nfields; i++)
@@ -56,7 +68,7 @@ static bool field_has_error(const struct vg_err *err, const char *field)
 }
 
 /* Lower-cases a UUID copy so upper-case input is accepted and stored canonically. */
-static const char *canonical_uuid(struct vg_arena *a, const char *s)
+const char *vg_video_uuid(struct vg_arena *a, const char *s)
 {
 	char *u = vg_arena_strdup(a, s);
 
@@ -65,14 +77,14 @@ static const char *canonical_uuid(struct vg_arena *a, const char *s)
 	return vg_str_is_uuid(u) ? u : NULL;
 }
 
-static const char *read_file_id(struct vg_arena *a, const json_t *body, const char *key,
-                                struct vg_err *err)
+const char *vg_video_read_file_id(struct vg_arena *a, const json_t *body, const char *key,
+                                  struct vg_err *err)
 {
 	const char *s, *id;
 
 	if (!vg_json_str(a, body, key, 1, 64, &s, err))
 		return NULL;
-	id = canonical_uuid(a, s);
+	id = vg_video_uuid(a, s);
 	if (!id)
 		vg_err_field(err, key, "must be a file id (a UUID) returned by POST /api/v1/files");
 	return id;
@@ -104,7 +116,7 @@ static void read_reference_images(struct vg_arena *a, const json_t *body, struct
 		char field[48];
 		/* bodies may carry NUL inside strings: only a whole-string UUID counts */
 		const char *id = json_is_string(v) && json_string_length(v) == 36
-		                     ? canonical_uuid(a, json_string_value(v))
+		                     ? vg_video_uuid(a, json_string_value(v))
 		                     : NULL;
 
 		snprintf(field, sizeof field, "reference_image_ids[%zu]", i);
@@ -150,8 +162,7 @@ static bool is_loopback_host(const char *host, size_t n)
 	return octets == 4 && first == 127;
 }
 
-/* NULL when url is an acceptable webhook target, else what is wrong with it. */
-static const char *webhook_url_problem(const char *url)
+const char *vg_video_webhook_problem(const char *url)
 {
 	bool https = strncasecmp(url, "https://", 8) == 0;
 	const char *auth, *end, *host, *host_end;
@@ -197,8 +208,8 @@ static const char *webhook_url_problem(const char *url)
 }
 
 /* The model table of a provider name; NULL for a name that is no provider. */
-static const struct vg_provider_models *provider_models(const struct vg_conf *c, const char *name,
-                                                        bool *enabled)
+const struct vg_provider_models *vg_video_provider_models(const struct vg_conf *c, const char *name,
+                                                          bool *enabled)
 {
 	if (strcmp(name, "local") == 0) {
 		*enabled = c->providers_local_enabled;
@@ -225,6 +236,19 @@ static const char *enabled_providers(struct vg_arena *a, const struct vg_conf *c
 	return *list ? list + 2 : "none";
 }
 
+const char *vg_video_read_webhook_url(struct vg_arena *a, const json_t *body, struct vg_err *err)
+{
+	const char *s, *problem;
+
+	if (!vg_json_str(a, body, "webhook_url", 1, WEBHOOK_URL_MAX, &s, err))
+		return NULL;
+	if ((problem = vg_video_webhook_problem(s))) {
+		vg_err_field(err, "webhook_url", "%s", problem);
+		return NULL;
+	}
+	return s;
+}
+
 static const char *model_ids(struct vg_arena *a, const struct vg_provider_models *pm)
 {
 	const char *list = "";
@@ -234,11 +258,10 @@ static const char *model_ids(struct vg_arena *a, const struct vg_provider_models
 	return list;
 }
 
-/* provider, then model, which only makes sense once the provider is known; returns the
- * model's entry of the table, or NULL after adding a field error. */
-static const struct vg_model *read_provider_model(struct vg_arena *a, const json_t *body,
-                                                  const struct vg_conf *c, struct vg_video_req *out,
-                                                  struct vg_err *err)
+/* provider, then model, which only makes sense once the provider is known. */
+const struct vg_model *vg_video_provider_model(struct vg_arena *a, const json_t *body,
+                                               const struct vg_conf *c, const char **provider_out,
+                                               const char **model_out, struct vg_err *err)
 {
 	const char *provider = NULL, *model = NULL;
 	const struct vg_provider_models *pm = NULL;
@@ -254,7 +277,7 @@ static const struct vg_model *read_provider_model(struct vg_arena *a, const json
 	if (provider) {
 		const char *field_or_default = named ? "" : "the server default ";
 
-		pm = provider_models(c, provider, &enabled);
+		pm = vg_video_provider_models(c, provider, &enabled);
 		if (!pm)
 			vg_err_field(err, "provider",
 			             "%s\"%.40s\" is not a provider: use local, gemini or vertex "
@@ -270,7 +293,8 @@ static const struct vg_model *read_provider_model(struct vg_arena *a, const json
 			pm = NULL;
 		}
 	}
-	out->provider = provider;
+	*provider_out = provider;
+	*model_out = NULL;
 
 	if (!vg_json_str(a, body, "model", 1, 128, &model, err))
 		model = NULL;
@@ -281,7 +305,7 @@ static const struct vg_model *read_provider_model(struct vg_arena *a, const json
 		             provider, model ? model : pm->default_model, model_ids(a, pm));
 		return NULL;
 	}
-	out->model = m->id;
+	*model_out = m->id;
 	return m;
 }
 
@@ -336,8 +360,6 @@ static void read_enhance_prompt(const json_t *body, const struct vg_conf *c,
 int vg_video_req_parse(struct vg_arena *a, const json_t *body, const struct vg_conf *c,
                        struct vg_video_req *out, struct vg_err *err)
 {
-	static const char *const aspect_ratios[] = {"16:9", "9:16", NULL};
-	static const char *const resolutions[] = {"720p", "1080p", NULL};
 	long long n;
 	const char *s;
 
@@ -374,39 +396,30 @@ int vg_video_req_parse(struct vg_arena *a, const json_t *body, const struct vg_c
 			vg_err_field(err, "duration_seconds", "must be one of 4, 6, 8");
 	}
 
-	out->aspect_ratio = read_choice(a, body, "aspect_ratio", aspect_ratios,
-	                                "\"16:9\" or \"9:16\"", "16:9", err);
-	out->resolution =
-	    read_choice(a, body, "resolution", resolutions, "\"720p\" or \"1080p\"", "720p", err);
+	vg_video_read_format(a, body, &out->aspect_ratio, &out->resolution, err);
 
 	if (vg_json_int(body, "seed", 0, 4294967295LL, &n, err)) {
 		out->has_seed = true;
 		out->seed = (uint32_t)n;
 	}
 
-	out->image_id = read_file_id(a, body, "image_id", err);
-	out->last_frame_id = read_file_id(a, body, "last_frame_id", err);
+	out->image_id = vg_video_read_file_id(a, body, "image_id", err);
+	out->last_frame_id = vg_video_read_file_id(a, body, "last_frame_id", err);
 	if (present(body, "last_frame_id") && !present(body, "image_id"))
 		vg_err_field(err, "last_frame_id",
 		             "needs image_id: give the first frame too, or drop last_frame_id");
 	read_reference_images(a, body, out, err);
 
 	read_enhance_prompt(body, c, out, err);
-	const struct vg_model *m = read_provider_model(a, body, c, out, err);
+	const struct vg_model *m =
+	    vg_video_provider_model(a, body, c, &out->provider, &out->model, err);
 	if (m)
 		apply_model(m, out, err);
 	else if (out->duration_seconds != 4 && out->duration_seconds != 6 &&
 	         out->duration_seconds != 8 && !field_has_error(err, "duration_seconds"))
 		vg_err_field(err, "duration_seconds", "must be one of 4, 6, 8");
 
-	if (vg_json_str(a, body, "webhook_url", 1, WEBHOOK_URL_MAX, &s, err)) {
-		const char *problem = webhook_url_problem(s);
-
-		if (problem)
-			vg_err_field(err, "webhook_url", "%s", problem);
-		else
-			out->webhook_url = s;
-	}
+	out->webhook_url = vg_video_read_webhook_url(a, body, err);
 	return err->rc;
 }
 
@@ -493,6 +506,8 @@ json_t *vg_video_to_json(const PGresult *r, int row)
 	set(o, "spent_cost_usd", col_real(r, row, "spent_cost_usd"));
 	set(o, "enhance_prompt", json_boolean(vg_str_eq(col(r, row, "enhance_prompt"), "t")));
 	set(o, "enhanced_prompt", vg_json_str_or_null(col(r, row, "enhanced_prompt")));
+	set(o, "movie_id", vg_json_str_or_null(col(r, row, "movie_id")));
+	set(o, "scene_id", vg_json_str_or_null(col(r, row, "scene_id")));
 
 	set(links, "self", json_sprintf("/api/v1/videos/%s", id ? id : ""));
 	if (status && strcmp(status, "succeeded") == 0) {

@@ -38,6 +38,30 @@ struct vg_video_req {
 int vg_video_req_parse(struct vg_arena *a, const json_t *body, const struct vg_conf *c,
                        struct vg_video_req *out, struct vg_err *err);
 
+/* Pieces of the checks above, shared with the movie checks (vg_movie.c) so both give the
+ * same defaults and messages. */
+/* provider (default providers.default, must be enabled), then model (default the
+ * provider's): the model's entry of the table, or NULL after a field error. */
+const struct vg_model *vg_video_provider_model(struct vg_arena *a, const json_t *body,
+                                               const struct vg_conf *c, const char **provider,
+                                               const char **model, struct vg_err *err);
+/* The model table of a provider name ("local", "gemini", "vertex"), NULL for another name;
+ * *enabled says whether the config enables it. */
+const struct vg_provider_models *vg_video_provider_models(const struct vg_conf *c, const char *name,
+                                                          bool *enabled);
+/* aspect_ratio ("16:9" default) and resolution ("720p" default) of body. */
+void vg_video_read_format(struct vg_arena *a, const json_t *body, const char **aspect_ratio,
+                          const char **resolution, struct vg_err *err);
+/* The lower-cased copy of s when it is a UUID, else NULL. */
+const char *vg_video_uuid(struct vg_arena *a, const char *s);
+/* body[key] as a file id (lower-cased UUID); NULL when absent or after a field error. */
+const char *vg_video_read_file_id(struct vg_arena *a, const json_t *body, const char *key,
+                                  struct vg_err *err);
+/* NULL when url is an acceptable webhook target, else what is wrong with it. */
+const char *vg_video_webhook_problem(const char *url);
+/* body's webhook_url when present and acceptable; NULL otherwise (a field error when bad). */
+const char *vg_video_read_webhook_url(struct vg_arena *a, const json_t *body, struct vg_err *err);
+
 /* The SELECT list that vg_video_to_json expects, for "SELECT " VG_VIDEO_COLUMNS " FROM videos v".
  */
 #define VG_VIDEO_COLUMNS                                                                           \
@@ -48,7 +72,7 @@ int vg_video_req_parse(struct vg_arena *a, const json_t *body, const struct vg_c
 	"v.estimated_cost_usd::float8 AS estimated_cost_usd, vg_rfc3339(v.created_at) AS "         \
 	"created_at, vg_rfc3339(v.started_at) AS started_at, vg_rfc3339(v.finished_at) AS "        \
 	"finished_at, v.user_id, v.enhance_prompt, v.enhanced_prompt, "                            \
-	"v.spent_cost_usd::float8 AS spent_cost_usd"
+	"v.spent_cost_usd::float8 AS spent_cost_usd, v.movie_id, v.scene_id"
 
 /* The API video object of row `row` (new reference; caller owns it). */
 json_t *vg_video_to_json(const PGresult *r, int row);

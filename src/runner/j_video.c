@@ -1,5 +1,9 @@
 /* video.generate: payload {"video_id": "..."}; steps
- *   start    → the video runs (status running, stage submitting, attempts);
+ *   start    → the video runs (status running, stage submitting, attempts); a movie's
+ *              scene take first waits for its turn and checks the movie's budget
+ *              (movie_take.c);
+ *   continuity → a take with continuity gets the last frame of the scene before as its
+ *              first-frame image;
  *   generate → the local preview provider renders into a temp file next to the final path
  *              (stage generating, progress 0–90, the lease heartbeated while it renders);
  *   finalize → probe, thumbnail, sha256, rename into place, then one transaction marks the
@@ -18,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "movie_state.h"
+#include "movie_take.h"
 #include "runner.h"
 #include "video_enhance.h"
 #include "vg_local.h"
@@ -221,10 +227,19 @@ static int step_start(struct runner_worker *w, struct vg_job *job, struct vg_err
 	struct vg_arena *a = w->step_arena;
 	char tries[16];
 	const char *id = payload_video_id(job, err);
+	long defer_ms;
 	PGresult *r;
+	int rc;
 
 	if (!id)
 		return err->rc;
+	/* a movie's scene take waits for its turn, and never overspends the budget */
+	if ((rc = movie_take_admit(w, a, id, &defer_ms, err)) != VG_OK)
+		return rc;
+	if (defer_ms > 0) {
+		rc = vg_queue_defer(w->db, a, job, "start", defer_ms, err);
+		return rc == VG_OK ? RUNNER_DONE : rc;
+	}
 	snprintf(tries, sizeof tries, "%d", job->retries + 1);
 	/* A failed video comes back to life when an admin retries its job. */
 	r = vg_db_q(w->db, a, err,
@@ -233,15 +248,33 @@ static int step_start(struct runner_worker *w, struct vg_job *job, struct vg_err
 	            "started_at = coalesce(started_at, now()), attempts = $3::int, error = NULL, "
 	            "finished_at = NULL WHERE " VIDEO_OURS " AND status IN ('queued', 'running', "
 	            "'failed') RETURNING provider, enhance_prompt AND enhanced_prompt IS NULL AS "
-	            "enhance",
+	            "enhance, continue_from, image_id",
 	            id, job->id, tries);
 	if (!r)
 		return err->rc;
 	if (PQntuples(r) != 1)
 		return not_running(w, a, job, id, err);
+	if (movie_take_needs_frame(r))
+		return vg_queue_advance(w->db, a, job, "continuity", w->conf->runner_lease_s, err);
 	if (vg_db_get_bool(r, 0, "enhance"))
 		return vg_queue_advance(w->db, a, job, "enhance", w->conf->runner_lease_s, err);
 	return to_generation(w, job, vg_db_get(r, 0, "provider"), err);
+}
+
+/* continuity: the take starts from the last frame of the scene before */
+static int step_continuity(struct runner_worker *w, struct vg_job *job, struct vg_err *err)
+{
+	struct video v;
+	int rc;
+
+	if ((rc = load_video(w, w->step_arena, job, &v, err)) != VG_OK ||
+	    (rc = set_stage(w, w->step_arena, job, &v, "submitting", 0, err)) != VG_OK ||
+	    (rc = movie_take_continuity(w, job, v.id, err)) != VG_OK)
+		return rc;
+	if (v.enhance_prompt && !v.enhanced_prompt)
+		return vg_queue_advance(w->db, w->step_arena, job, "enhance",
+		                        w->conf->runner_lease_s, err);
+	return to_generation(w, job, v.provider, err);
 }
 
 /* enhance_prompt: the Gemini text client rewrites the prompt once; the user's prompt stays
@@ -565,6 +598,8 @@ int j_video_step(struct runner_worker *w, struct vg_job *job, struct vg_err *err
 {
 	if (vg_str_eq(job->step, "start"))
 		return step_start(w, job, err);
+	if (vg_str_eq(job->step, "continuity"))
+		return step_continuity(w, job, err);
 	if (vg_str_eq(job->step, "enhance"))
 		return step_enhance(w, job, err);
 	if (vg_str_eq(job->step, "generate"))
@@ -592,9 +627,13 @@ static void remove_outputs(const struct vg_conf *conf, struct vg_arena *a, const
 /* The error codes of API.md a failed video may carry; anything else is "internal". */
 static const char *api_error_code(const char *code)
 {
-	static const char *const codes[] = {"provider_rejected", "safety_filtered",
-	                                    "provider_timeout",  "provider_unavailable",
-	                                    "quota_exceeded",    NULL};
+	static const char *const codes[] = {"provider_rejected",
+	                                    "safety_filtered",
+	                                    "provider_timeout",
+	                                    "provider_unavailable",
+	                                    "quota_exceeded",
+	                                    "budget_exceeded",
+	                                    NULL};
 
 	for (int i = 0; codes[i]; i++)
 		if (vg_str_eq(code, codes[i]))
@@ -633,6 +672,8 @@ int j_video_failed(struct runner_worker *w, struct vg_job *job, const struct vg_
 	if (PQntuples(r) == 1)
 		remove_outputs(w->conf, w->tick_arena, id);
 	vg_arena_reset(w->tick_arena);
+	if (PQntuples(r) == 1)
+		return movie_take_failed(w->db, w->step_arena, id, code, msg, err);
 	return VG_OK;
 }
 

@@ -29,8 +29,10 @@
 #include "vg_b64.h"
 #include "vg_gapi.h"
 #include "vg_log.h"
+#include "vg_plan.h"
 #include "vg_storage.h"
 #include "vg_str.h"
+#include "vg_style.h"
 
 /* In-loop tries of one HTTP exchange on transient errors (429, 5xx, no answer) before the
  * job itself fails and goes back to the queue with its backoff. */
@@ -254,6 +256,22 @@ static int read_image(struct op *o, const char *rel, const char *mime, struct vg
 	return VG_OK;
 }
 
+/* What the model is asked: the prompt and the style's modifier, composed the way every
+ * scene of a movie is (vg_plan_scene_prompt). */
+static const char *styled_prompt(struct vg_arena *a, const char *prompt, const char *style_id)
+{
+	const struct vg_style *st = style_id ? vg_style_find(style_id) : NULL;
+	char *p;
+
+	if (!st || !prompt)
+		return prompt;
+	p = vg_plan_scene_prompt(prompt, st->prompt_modifier, NULL, 0);
+	if (!p)
+		vg_oom(0);
+	vg_arena_cleanup(a, free, p);
+	return p;
+}
+
 /* The submit body of the op's video (malloc), NULL with err. */
 static char *submit_body(struct op *o, struct vg_err *err)
 {
@@ -267,7 +285,7 @@ static char *submit_body(struct op *o, struct vg_err *err)
 
 	r = vg_db_q(
 	    w->db, a, err,
-	    "SELECT coalesce(v.enhanced_prompt, v.prompt) AS prompt, v.negative_prompt, "
+	    "SELECT coalesce(v.enhanced_prompt, v.prompt) AS prompt, v.style, v.negative_prompt, "
 	    "v.duration_seconds, v.aspect_ratio, v.resolution, v.seed, "
 	    "fi.storage_path AS image, fi.mime_type AS image_mime, fl.storage_path AS last, "
 	    "fl.mime_type AS last_mime, (SELECT json_agg(json_build_object('path', "
@@ -284,7 +302,7 @@ static char *submit_body(struct op *o, struct vg_err *err)
 		return NULL;
 	}
 	memset(&v, 0, sizeof v);
-	v.in.prompt = vg_db_get(r, 0, "prompt");
+	v.in.prompt = styled_prompt(a, vg_db_get(r, 0, "prompt"), vg_db_get(r, 0, "style"));
 	v.in.negative_prompt = vg_db_get(r, 0, "negative_prompt");
 	v.in.duration_s = (int)vg_db_get_ll(r, 0, "duration_seconds", 8);
 	v.in.aspect_ratio = vg_db_get(r, 0, "aspect_ratio");

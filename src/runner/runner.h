@@ -94,4 +94,18 @@ int j_video_cancelled(struct runner_worker *w, struct vg_job *job, struct vg_err
 int j_video_reconcile(const struct vg_conf *conf, struct vg_db *db, struct vg_arena *a,
                       struct vg_err *err);
 
+/* movie.plan (j_movie_plan.c) */
+int j_movie_plan_step(struct runner_worker *w, struct vg_job *job, struct vg_err *err);
+int j_movie_plan_failed(struct runner_worker *w, struct vg_job *job, const struct vg_err *why,
+                        struct vg_err *err);
+
+/* movie.assemble (j_movie_assemble.c) */
+int j_movie_assemble_step(struct runner_worker *w, struct vg_job *job, struct vg_err *err);
+int j_movie_assemble_failed(struct runner_worker *w, struct vg_job *job, const struct vg_err *why,
+                            struct vg_err *err);
+int j_movie_assemble_cancelled(struct runner_worker *w, struct vg_job *job, struct vg_err *err);
+/* Movies left rendering/planning/assembling by jobs that ended without their worker. */
+int j_movie_reconcile(const struct vg_conf *conf, struct vg_db *db, struct vg_arena *a,
+                      struct vg_err *err);
+
 #endif

@@ -24,6 +24,9 @@
 
 const struct runner_kind runner_kinds[] = {
     {"video.generate", j_video_step, j_video_failed, j_video_cancelled, j_video_reconcile},
+    {"movie.plan", j_movie_plan_step, j_movie_plan_failed, NULL, NULL},
+    {"movie.assemble", j_movie_assemble_step, j_movie_assemble_failed, j_movie_assemble_cancelled,
+     j_movie_reconcile},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

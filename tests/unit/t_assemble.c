@@ -724,6 +724,74 @@ static void test_contact_sheet(void)
 	CU_ASSERT_EQUAL(count_temp_files(), 0);
 }
 
+/* vg_media_probe's stream details agree with ffprobe's own view of the clips. */
+static void test_probe_streams(void)
+{
+	struct vg_take a, b, c, d;
+	struct vg_probe p;
+	struct vg_err err;
+
+	if (!clips(&a, &b, &c, &d))
+		return;
+	CU_ASSERT_EQUAL_FATAL(vg_media_probe("ffprobe", wpath("d.mp4"), 30, &p, &err), VG_OK);
+	CU_ASSERT(absd(p.fps - 30) < 1e-9);
+	CU_ASSERT_EQUAL(p.sample_rate, 44100);
+	CU_ASSERT_EQUAL(p.channels, 1);
+	CU_ASSERT(p.video_duration_s > 0 && absd(p.video_duration_s - d.duration_s) <= FRAME);
+	CU_ASSERT(p.audio_duration_s > 0 && absd(p.audio_duration_s - p.video_duration_s) <= FRAME);
+	CU_ASSERT_EQUAL_FATAL(vg_media_probe("ffprobe", wpath("c.mp4"), 30, &p, &err), VG_OK);
+	CU_ASSERT(absd(p.fps - 24) < 1e-9);
+	CU_ASSERT_FALSE(p.has_audio);
+	CU_ASSERT_EQUAL(p.sample_rate, 0);
+	CU_ASSERT_EQUAL(p.audio_duration_s, 0);
+}
+
+struct watch_count {
+	int ticks, lines;
+	int stop_after; /* ticks; 0 = never */
+};
+
+static int count_tick(void *ctx, const char *line)
+{
+	struct watch_count *wc = ctx;
+
+	if (line) {
+		wc->lines++;
+		return 0;
+	}
+	wc->ticks++;
+	return wc->stop_after > 0 && wc->ticks >= wc->stop_after;
+}
+
+/* The watch sees ffmpeg's ticks, and a non-zero answer stops it cleanly: a minute of 1080p
+ * title card takes well over the first tick (1 s) to encode. */
+static void test_watch(void)
+{
+	const char *out = wpath("watched.mp4");
+	struct watch_count wc = {0, 0, 1};
+	struct vg_assemble_watch w = {count_tick, &wc};
+	struct vg_err err;
+	int rc;
+
+	if (!have_ffmpeg())
+		return;
+	vg_assemble_set_watch(&w);
+	rc = vg_assemble_title_card("ffmpeg", "Long", NULL, NULL, 60.0, 1920, 1080, 24, out, 120,
+	                            &err);
+	vg_assemble_set_watch(NULL);
+	CU_ASSERT_EQUAL(rc, VG_ECANCELLED);
+	CU_ASSERT_EQUAL(wc.ticks, 1);
+	CU_ASSERT_NOT_EQUAL(access(out, F_OK), 0);
+	CU_ASSERT_EQUAL(count_temp_files(), 0);
+	/* cleared: the same call runs to the end unwatched */
+	wc.ticks = 0;
+	CU_ASSERT_EQUAL(
+	    vg_assemble_title_card("ffmpeg", "Short", NULL, NULL, 1.0, 320, 180, 24, out, 60, &err),
+	    VG_OK);
+	CU_ASSERT_EQUAL(wc.ticks, 0);
+	unlink(out);
+}
+
 void t_assemble_register(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -741,6 +809,8 @@ void t_assemble_register(void)
 	    {"webm", test_webm},
 	    {"hls", test_hls},
 	    {"contact sheet", test_contact_sheet},
+	    {"probe: stream details", test_probe_streams},
+	    {"watch: ticks and stopping", test_watch},
 	    CU_TEST_INFO_NULL,
 	};
 

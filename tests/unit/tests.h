@@ -30,7 +30,8 @@
 	X(sniff) \
 	X(multipart) \
 	X(assemble) \
-	X(plan)
+	X(plan) \
+	X(movie)
 /* clang-format on */
 
 #define X(name) void t_##name##_register(void);

@@ -1,0 +1,641 @@
+/* /api/v1/movies: create (planned from a concept or script, or written by hand), list, get,
+ * PATCH of the settings, delete with every file.  Every query is scoped to the caller. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fcgi_http.h"
+#include "h_movie_common.h"
+#include "handlers.h"
+#include "vg_auth.h"
+#include "vg_json.h"
+#include "vg_log.h"
+#include "vg_queue.h"
+#include "vg_storage.h"
+#include "vg_str.h"
+
+#define PLAN_JOB_KIND  "movie.plan"
+#define MAX_TREE_DEPTH 4 /* movies/xx/<movie>/<assembly>/hls/seg: deeper is not ours */
+
+/* ---- create ---- */
+
+/* 'local' or 'gemini' for a planned movie ("auto": gemini when it is enabled and has a key). */
+static const char *planner_of(const struct vg_conf *c, const struct vg_movie_req *v)
+{
+	const char *p = v->planner;
+
+	if (vg_str_eq(p, "hand") || vg_str_eq(p, "local") || vg_str_eq(p, "gemini"))
+		return p;
+	if (!vg_str_eq(c->movies_planner, "auto") && c->movies_planner &&
+	    (vg_str_eq(c->movies_planner, "local") || vg_str_eq(c->movies_planner, "gemini")))
+		return c->movies_planner;
+	bool key = (c->providers_gemini_api_key && *c->providers_gemini_api_key) ||
+	           (c->providers_gemini_api_key_file && *c->providers_gemini_api_key_file);
+	return c->providers_gemini_enabled && key ? "gemini" : "local";
+}
+
+/* A text[] parameter, as JSON (turned into an array by the SQL). */
+static const char *json_strings(struct vg_arena *a, const char *const *s, int n)
+{
+	json_t *arr = vg_json_own(a, json_array());
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(s[i]));
+	return vg_json_dump(a, arr);
+}
+
+#define TEXT_ARRAY_PRE  "ARRAY(SELECT t.x FROM json_array_elements_text("
+#define TEXT_ARRAY_POST "::json) WITH ORDINALITY AS t(x, o) ORDER BY t.o)"
+#define TEXT_ARRAY(p)   TEXT_ARRAY_PRE p TEXT_ARRAY_POST
+
+#define MOVIE_INSERT_COLS                                                                          \
+	"INSERT INTO movies (id, user_id, title, concept, script, planner, style, preset, "        \
+	"scene_count, scene_duration_seconds, aspect_ratio, resolution, provider, model, "         \
+	"continuity, characters, character_image_ids, transition, transition_seconds, "            \
+	"soundtrack_id, soundtrack_volume, title_card, budget_usd, webhook_url, status, stage, "   \
+	"job_id) "
+#define MOVIE_INSERT_VALUES                                                                        \
+	"$1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9::smallint, $10::smallint, $11, $12, $13, " \
+	"$14, $15::boolean, " TEXT_ARRAY("$16") ", $17::uuid[], $18, $19::numeric, $20::uuid, "    \
+	                                        "$21::numeric, $22::boolean, $23::numeric, $24, "
+#define N_MOVIE_PARAMS 24
+
+static const char insert_planned_sql[] = "WITH " VG_QUEUE_INSERT_CTE(
+    "$25", "$26", "100", "$27") " " MOVIE_INSERT_COLS "SELECT " MOVIE_INSERT_VALUES
+                                "'planning', 'planning', job.id FROM job, job_notify";
+static const char insert_draft_sql[] =
+    MOVIE_INSERT_COLS "VALUES (" MOVIE_INSERT_VALUES "'draft', NULL, NULL)";
+
+static int insert_movie(struct vg_req *r, const struct vg_movie_req *v, const char *id,
+                        const char *planner, struct vg_err *err)
+{
+	bool planned = !vg_str_eq(planner, "hand");
+	int bad;
+	char *imgs = vg_db_uuid_array(r->a, v->character_image_ids, v->n_character_images, &bad);
+	int count = v->scene_count;
+
+	if (!imgs)
+		return vg_err_field(err, vg_arena_printf(r->a, "character_image_ids[%d]", bad),
+		                    "must be the id of one of your files");
+	if (!planned)
+		count = v->n_scenes;
+	if (count < 1)
+		count = 1;
+	if (count > VG_MOVIE_MAX_SCENES)
+		count = VG_MOVIE_MAX_SCENES;
+	const char *p[N_MOVIE_PARAMS + 3] = {
+	    id,
+	    r->who.user_id,
+	    v->title,
+	    v->concept,
+	    v->script,
+	    planner,
+	    v->style,
+	    v->preset,
+	    vg_arena_printf(r->a, "%d", count),
+	    vg_arena_printf(r->a, "%d", v->scene_duration_seconds),
+	    v->aspect_ratio,
+	    v->resolution,
+	    v->provider,
+	    v->model,
+	    v->continuity ? "true" : "false",
+	    json_strings(r->a, v->characters, v->n_characters),
+	    imgs,
+	    v->transition ? v->transition : "cut",
+	    vg_arena_printf(r->a, "%.2f", v->transition_seconds),
+	    v->soundtrack_id,
+	    vg_arena_printf(r->a, "%.2f", v->soundtrack_volume),
+	    v->title_card ? "true" : "false",
+	    v->has_budget ? vg_arena_printf(r->a, "%.4f", v->budget_usd) : NULL,
+	    v->webhook_url,
+	    PLAN_JOB_KIND,
+	    vg_json_dump(r->a, vg_json_own(r->a, json_pack("{s:s}", "movie_id", id))),
+	    vg_arena_printf(r->a, "%d", r->conf->runner_max_attempts),
+	};
+	if (!vg_db_exec(r->db, r->a, planned ? insert_planned_sql : insert_draft_sql,
+	                planned ? N_MOVIE_PARAMS + 3 : N_MOVIE_PARAMS, p, err))
+		return err->rc;
+	return VG_OK;
+}
+
+/* The hand-written scenes, positions 1..n, in one statement. */
+static int insert_scenes(struct vg_req *r, const struct vg_movie_req *v, const char *id,
+                         struct vg_err *err)
+{
+	json_t *arr = vg_json_own(r->a, json_array());
+
+	for (int i = 0; i < v->n_scenes; i++) {
+		const struct vg_scene_req *s = &v->scenes[i];
+		int d = s->duration_seconds > 0 ? s->duration_seconds : v->scene_duration_seconds;
+		json_array_append_new(arr,
+		                      json_pack("{s:o, s:o, s:i, s:o, s:o, s:o}", "prompt",
+		                                vg_json_str_or_null(s->prompt), "title",
+		                                vg_json_str_or_null(s->title), "duration_seconds",
+		                                d, "camera", vg_json_str_or_null(s->camera),
+		                                "caption", vg_json_str_or_null(s->caption),
+		                                "transition", vg_json_str_or_null(s->transition)));
+	}
+	if (!vg_db_q(r->db, r->a, err,
+	             "INSERT INTO scenes (movie_id, position, title, prompt, duration_seconds, "
+	             "camera, caption, transition) SELECT $1::uuid, t.o, t.x->>'title', "
+	             "t.x->>'prompt', (t.x->>'duration_seconds')::smallint, t.x->>'camera', "
+	             "t.x->>'caption', t.x->>'transition' FROM json_array_elements($2::json) WITH "
+	             "ORDINALITY AS t(x, o)",
+	             id, vg_json_dump(r->a, arr)))
+		return err->rc;
+	return VG_OK;
+}
+
+static int create_in_txn(struct vg_req *r, const struct vg_movie_req *v, const char *id,
+                         const char *planner, struct vg_err *err)
+{
+	int rc;
+
+	if ((rc = vg_movie_check_files(r, v, true, true, err)) != VG_OK)
+		return rc;
+	if ((rc = insert_movie(r, v, id, planner, err)) != VG_OK)
+		return rc;
+	if (vg_str_eq(planner, "hand") && (rc = insert_scenes(r, v, id, err)) != VG_OK)
+		return rc;
+	return VG_OK;
+}
+
+int h_movies_create(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	struct vg_movie_req v;
+	json_t *body;
+	char id[37];
+	int rc;
+
+	if (!(body = vg_req_json(r, err)))
+		return err->rc;
+	memset(&v, 0, sizeof v);
+	if ((rc = vg_movie_req_parse(r->a, body, r->conf, &v, err)) != VG_OK)
+		return rc;
+	const char *planner = v.n_scenes > 0 ? "hand" : planner_of(r->conf, &v);
+	vg_uuid_new(id);
+	if ((rc = vg_db_begin(r->db, r->a, err)) != VG_OK)
+		return rc;
+	if ((rc = create_in_txn(r, &v, id, planner, err)) != VG_OK) {
+		vg_db_rollback(r->db);
+		return rc;
+	}
+	if ((rc = vg_db_commit(r->db, r->a, err)) != VG_OK)
+		return rc;
+	vg_resp_header(w, "Location", "/api/v1/movies/%s", id);
+	log_info("movie %s created (%s, %d scenes)", id, planner, v.n_scenes);
+	return vg_movie_respond(r, w, id, 201, err);
+}
+
+/* ---- list and get ---- */
+
+static const char *const statuses[] = {"planning",  "draft",  "rendering", "assembling",
+                                       "succeeded", "failed", "cancelled", NULL};
+
+static void clear_result(void *p)
+{
+	PQclear(p);
+}
+
+/* Rows [from, to) of res as a result of their own (vg_movie_to_json takes a movie's scenes
+ * as every row of a result). */
+static PGresult *rows_subset(struct vg_arena *a, const PGresult *res, int from, int to)
+{
+	PGresult *s = PQcopyResult(res, PG_COPYRES_ATTRS);
+	int nf = PQnfields(res);
+
+	if (!s)
+		vg_oom(0);
+	vg_arena_cleanup(a, clear_result, s);
+	for (int i = from; i < to; i++)
+		for (int f = 0; f < nf; f++) {
+			bool null = PQgetisnull(res, i, f);
+			if (!PQsetvalue(s, i - from, f, null ? NULL : PQgetvalue(res, i, f),
+			                null ? -1 : PQgetlength(res, i, f)))
+				vg_oom(0);
+		}
+	return s;
+}
+
+static int list_query(struct vg_req *r, const char **status, uint64_t *limit, const char **cursor,
+                      struct vg_err *err)
+{
+	bool bad = false, status_ok;
+	const char *limit_s;
+
+	*status = vg_req_query(r, "status", &bad);
+	limit_s = vg_req_query(r, "limit", &bad);
+	*cursor = vg_req_query(r, "cursor", &bad);
+	if (bad)
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "the query string is malformed or repeats a parameter");
+	status_ok = !*status;
+	for (int i = 0; *status && statuses[i]; i++)
+		status_ok |= strcmp(*status, statuses[i]) == 0;
+	if (!status_ok)
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "status must be one of planning, draft, rendering, assembling, "
+		                  "succeeded, failed, cancelled");
+	*limit = 20;
+	if (limit_s && (!vg_str_u64(limit_s, 100, limit) || *limit < 1))
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "limit must be a whole number from 1 to 100");
+	if (*cursor && !vg_str_is_uuid(*cursor))
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "cursor must be the next_cursor of a previous page");
+	return VG_OK;
+}
+
+int h_movies_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	const char *status, *cursor;
+	uint64_t limit;
+	int rc;
+
+	if ((rc = list_query(r, &status, &limit, &cursor, err)) != VG_OK)
+		return rc;
+	if (cursor) {
+		PGresult *c =
+		    vg_db_q(r->db, r->a, err, "SELECT 1 FROM movies WHERE id = $1 AND user_id = $2",
+		            cursor, r->who.user_id);
+		if (!c)
+			return err->rc;
+		if (PQntuples(c) != 1)
+			return vg_err_set(err, VG_EBADREQ, "bad_query",
+			                  "cursor does not point at one of your movies any more: "
+			                  "start again without it");
+	}
+	PGresult *res = vg_db_q(
+	    r->db, r->a, err,
+	    "SELECT " VG_MOVIE_COLUMNS " FROM movies m WHERE m.user_id = $1 "
+	    "AND ($2::text IS NULL OR m.status = $2) "
+	    "AND ($3::uuid IS NULL OR (m.created_at, m.id) < (SELECT c.created_at, c.id FROM "
+	    "movies c WHERE c.id = $3 AND c.user_id = $1)) "
+	    "ORDER BY m.created_at DESC, m.id DESC LIMIT $4",
+	    r->who.user_id, status, cursor,
+	    vg_arena_printf(r->a, "%llu", (unsigned long long)limit + 1));
+	if (!res)
+		return err->rc;
+	int n = PQntuples(res);
+	int shown = n > (int)limit ? (int)limit : n;
+	const char **ids = vg_arena_alloc(r->a, sizeof *ids * (size_t)(shown + 1));
+	for (int i = 0; i < shown; i++)
+		ids[i] = vg_db_get(res, i, "id");
+	int bad;
+	char *idarr = vg_db_uuid_array(r->a, ids, shown, &bad);
+	/* the scenes of every listed movie in one query, in the order of the movies */
+	PGresult *sc = idarr ? vg_db_q(r->db, r->a, err,
+	                               "SELECT " VG_SCENE_COLUMNS " FROM scene_state s WHERE "
+	                               "s.movie_id = ANY ($1::uuid[]) ORDER BY "
+	                               "array_position($1::uuid[], s.movie_id), s.position",
+	                               idarr)
+	                     : NULL;
+	if (!sc)
+		return idarr
+		           ? err->rc
+		           : vg_err_set(err, VG_EINTERNAL, NULL, "movie id %d is not a UUID", bad);
+	json_t *items = json_array();
+	int ns = PQntuples(sc), k = 0;
+	for (int i = 0; i < shown; i++) {
+		int from = k;
+		while (k < ns && vg_str_eq(vg_db_get(sc, k, "movie_id"), ids[i]))
+			k++;
+		json_array_append_new(
+		    items, vg_movie_to_json(r->conf, res, i, rows_subset(r->a, sc, from, k)));
+	}
+	json_t *out = vg_json_own(
+	    r->a,
+	    json_pack("{s:o, s:o}", "items", items, "next_cursor",
+	              n > (int)limit ? json_string(vg_db_get(res, shown - 1, "id")) : json_null()));
+	vg_resp_json(w, 200, out);
+	return VG_OK;
+}
+
+int h_movies_get(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	return vg_movie_respond(r, w, r->params[0], 200, err);
+}
+
+/* ---- PATCH ---- */
+
+static bool num_differs(double a, double b)
+{
+	return a - b > 0.001 || b - a > 0.001;
+}
+
+static bool strs_differ(const char *const *a, int na, const char *const *b, int nb)
+{
+	if (na != nb)
+		return true;
+	for (int i = 0; i < na; i++)
+		if (!vg_str_eq(a[i], b[i]))
+			return true;
+	return false;
+}
+
+/* "SET a = $2, b = $3 …": column names are constants of this file, values parameters. */
+struct set_list {
+	const char *sql;
+	const char *params[20];
+	int n;
+};
+
+/* Appends ", <pre>$n<post>" with value as parameter n. */
+static void set_add(struct vg_arena *a, struct set_list *s, const char *pre, const char *post,
+                    const char *value)
+{
+	s->params[s->n++] = value;
+	s->sql = vg_arena_printf(a, "%s, %s$%d%s", s->sql, pre, s->n, post);
+}
+
+/* What the PATCH changes (compared with the movie as it is). */
+struct patch_effect {
+	bool all_stale;   /* style or characters: every take shows the old look */
+	bool later_stale; /* continuity switched: scenes 2..n start from something else */
+	bool film;        /* the film needs a new assembly */
+};
+
+static struct patch_effect patch_effect(const struct vg_movie_patch *p,
+                                        const struct vg_movie_req *cur)
+{
+	const struct vg_movie_req *v = &p->v;
+	struct patch_effect e = {false, false, false};
+
+	e.all_stale = (p->has_style && !vg_str_eq(v->style, cur->style)) ||
+	              (p->has_characters && strs_differ(v->characters, v->n_characters,
+	                                                cur->characters, cur->n_characters)) ||
+	              (p->has_character_images &&
+	               strs_differ(v->character_image_ids, v->n_character_images,
+	                           cur->character_image_ids, cur->n_character_images));
+	e.later_stale = p->has_continuity && v->continuity != cur->continuity;
+	bool title_card = p->has_title_card ? v->title_card : cur->title_card;
+	e.film =
+	    e.all_stale || e.later_stale ||
+	    (p->has_title && title_card && !vg_str_eq(v->title, cur->title)) ||
+	    (p->has_title_card && v->title_card != cur->title_card) ||
+	    (p->has_transition && !vg_str_eq(v->transition, cur->transition)) ||
+	    (p->has_transition_seconds &&
+	     num_differs(v->transition_seconds, cur->transition_seconds)) ||
+	    (p->has_soundtrack && !vg_str_eq(v->soundtrack_id, cur->soundtrack_id)) ||
+	    (p->has_soundtrack_volume && num_differs(v->soundtrack_volume, cur->soundtrack_volume));
+	return e;
+}
+
+static int update_movie(struct vg_req *r, const char *id, const struct vg_movie_patch *p,
+                        struct vg_err *err)
+{
+	const struct vg_movie_req *v = &p->v;
+	struct set_list s = {"updated_at = now()", {id}, 1};
+	struct vg_arena *a = r->a;
+	int bad;
+
+	if (p->has_title)
+		set_add(a, &s, "title = ", "", v->title);
+	if (p->has_style)
+		set_add(a, &s, "style = ", "", v->style);
+	if (p->has_transition)
+		set_add(a, &s, "transition = ", "", v->transition ? v->transition : "cut");
+	if (p->has_transition_seconds)
+		set_add(a, &s, "transition_seconds = ", "::numeric",
+		        vg_arena_printf(a, "%.2f", v->transition_seconds));
+	if (p->has_budget_field)
+		set_add(a, &s, "budget_usd = ", "::numeric",
+		        v->has_budget ? vg_arena_printf(a, "%.4f", v->budget_usd) : NULL);
+	if (p->has_title_card)
+		set_add(a, &s, "title_card = ", "::boolean", v->title_card ? "true" : "false");
+	if (p->has_soundtrack)
+		set_add(a, &s, "soundtrack_id = ", "::uuid", v->soundtrack_id);
+	if (p->has_soundtrack_volume)
+		set_add(a, &s, "soundtrack_volume = ", "::numeric",
+		        vg_arena_printf(a, "%.2f", v->soundtrack_volume));
+	if (p->has_continuity)
+		set_add(a, &s, "continuity = ", "::boolean", v->continuity ? "true" : "false");
+	if (p->has_characters)
+		set_add(a, &s, "characters = " TEXT_ARRAY_PRE, TEXT_ARRAY_POST,
+		        json_strings(a, v->characters, v->n_characters));
+	if (p->has_character_images) {
+		char *imgs =
+		    vg_db_uuid_array(a, v->character_image_ids, v->n_character_images, &bad);
+		if (!imgs)
+			return vg_err_field(err, vg_arena_printf(a, "character_image_ids[%d]", bad),
+			                    "must be the id of one of your files");
+		set_add(a, &s, "character_image_ids = ", "::uuid[]", imgs);
+	}
+	if (p->has_webhook_url)
+		set_add(a, &s, "webhook_url = ", "", v->webhook_url);
+	if (!vg_db_exec(r->db, a, vg_arena_printf(a, "UPDATE movies SET %s WHERE id = $1", s.sql),
+	                s.n, s.params, err))
+		return err->rc;
+	return VG_OK;
+}
+
+static int patch_in_txn(struct vg_req *r, const char *id, const json_t *body, struct vg_err *err)
+{
+	struct vg_movie_req cur;
+	struct vg_movie_patch p;
+	PGresult *m;
+	int rc;
+
+	if (!(m = vg_movie_lock(r, id, err)))
+		return err->rc;
+	if ((rc = vg_movie_check_idle(m, err)) != VG_OK)
+		return rc;
+	memset(&cur, 0, sizeof cur);
+	memset(&p, 0, sizeof p);
+	vg_movie_req_from_row(r->a, m, 0, &cur);
+	if ((rc = vg_movie_patch_parse(r->a, body, r->conf, &cur, &p, err)) != VG_OK)
+		return rc;
+	struct vg_movie_req files = p.v;
+	files.provider = cur.provider; /* the images go to the movie's provider */
+	if ((rc = vg_movie_check_files(r, &files, p.has_character_images, p.has_soundtrack, err)) !=
+	    VG_OK)
+		return rc;
+	struct patch_effect e = patch_effect(&p, &cur);
+	if ((rc = update_movie(r, id, &p, err)) != VG_OK)
+		return rc;
+	if ((e.all_stale || e.later_stale) &&
+	    (rc = vg_movie_mark_stale(r, id, e.all_stale ? 1 : 2, err)) != VG_OK)
+		return rc;
+	if (e.film && (rc = vg_movie_edited(r, id, err)) != VG_OK)
+		return rc;
+	return VG_OK;
+}
+
+int h_movies_patch(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	const char *id = r->params[0];
+	json_t *body;
+	int rc;
+
+	if (!vg_str_is_uuid(id))
+		return vg_movie_not_found(err);
+	if (!(body = vg_req_json(r, err)))
+		return err->rc;
+	if ((rc = vg_db_begin(r->db, r->a, err)) != VG_OK)
+		return rc;
+	if ((rc = patch_in_txn(r, id, body, err)) != VG_OK) {
+		vg_db_rollback(r->db);
+		return rc;
+	}
+	if ((rc = vg_db_commit(r->db, r->a, err)) != VG_OK)
+		return rc;
+	return vg_movie_respond(r, w, id, 200, err);
+}
+
+/* ---- DELETE ---- */
+
+/* Stops the movie's plan or assembly job and every unfinished take's job (a finished job
+ * is left as it is). */
+static int cancel_jobs(struct vg_req *r, const char *id, struct vg_err *err)
+{
+	PGresult *jobs = vg_db_q(r->db, r->a, err,
+	                         "SELECT job_id FROM movies WHERE id = $1 AND job_id IS NOT NULL "
+	                         "UNION SELECT job_id FROM videos WHERE movie_id = $1 AND status "
+	                         "IN ('queued', 'running') AND job_id IS NOT NULL",
+	                         id);
+
+	if (!jobs)
+		return err->rc;
+	for (int i = 0; i < PQntuples(jobs); i++) {
+		int rc = vg_queue_cancel(r->db, r->a, vg_db_get(jobs, i, "job_id"), err);
+		if (rc != VG_OK && rc != VG_ECONFLICT && rc != VG_ENOTFOUND)
+			return rc;
+		vg_err_clear(err);
+	}
+	return VG_OK;
+}
+
+struct deleted {
+	PGresult *takes;  /* content_path, thumbnail_path */
+	PGresult *frames; /* storage_path */
+};
+
+static int delete_in_txn(struct vg_req *r, const char *id, struct deleted *d, struct vg_err *err)
+{
+	int rc;
+
+	if (!vg_movie_lock(r, id, err))
+		return err->rc;
+	if ((rc = cancel_jobs(r, id, err)) != VG_OK)
+		return rc;
+	/* takes first: their image_id (a continuity frame) is ON DELETE RESTRICT; a finished
+	 * video outside the movie that was made from a frame lets go of it */
+	if (!(d->takes = vg_db_q(r->db, r->a, err,
+	                         "DELETE FROM videos WHERE movie_id = $1 AND user_id = $2 "
+	                         "RETURNING content_path, thumbnail_path",
+	                         id, r->who.user_id)) ||
+	    !vg_db_q(r->db, r->a, err,
+	             "UPDATE videos SET image_id = CASE WHEN image_id IN (SELECT f.id FROM files f "
+	             "WHERE f.movie_id = $1) THEN NULL ELSE image_id END, last_frame_id = CASE "
+	             "WHEN last_frame_id IN (SELECT f.id FROM files f WHERE f.movie_id = $1) THEN "
+	             "NULL ELSE last_frame_id END WHERE status NOT IN ('queued', 'running') AND "
+	             "(image_id IN (SELECT f.id FROM files f WHERE f.movie_id = $1) OR "
+	             "last_frame_id IN (SELECT f.id FROM files f WHERE f.movie_id = $1))",
+	             id) ||
+	    !(d->frames =
+	          vg_db_q(r->db, r->a, err,
+	                  "DELETE FROM files WHERE movie_id = $1 RETURNING storage_path", id)) ||
+	    !vg_db_q(r->db, r->a, err, "DELETE FROM movies WHERE id = $1", id))
+		return err->rc;
+	return VG_OK;
+}
+
+static void unlink_stored(struct vg_req *r, const char *relpath)
+{
+	if (!relpath || strstr(relpath, ".."))
+		return;
+	const char *path = vg_arena_printf(r->a, "%s/%s", r->conf->storage_dir, relpath);
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warn("cannot remove %s (veogen-cleanup will)", path);
+}
+
+/* Removes name under dirfd and everything below it, never following a symbolic link (a
+ * link is removed, not what it points at) and never deeper than MAX_TREE_DEPTH. */
+static int remove_tree_at(int dirfd, const char *name, int depth)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ENOTDIR || errno == ELOOP)
+			return unlinkat(dirfd, name, 0) == 0 || errno == ENOENT ? 0 : -1;
+		return -1;
+	}
+	DIR *dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return -1;
+	}
+	for (struct dirent *e; (e = readdir(dir));) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (depth >= MAX_TREE_DEPTH || remove_tree_at(fd, e->d_name, depth + 1) != 0)
+			rc = -1;
+	}
+	closedir(dir);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+		rc = -1;
+	return rc;
+}
+
+/* storage.dir/movies/<xx>/<movie_id>: the movie's every assembly. */
+static void remove_movie_dir(struct vg_req *r, const char *id)
+{
+	char prefix[3];
+	int root, movies, xx;
+
+	if (!vg_str_is_uuid(id))
+		return;
+	vg_strlcpy(prefix, id, sizeof prefix);
+	root = open(r->conf->storage_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return;
+	movies = openat(root, "movies", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	xx = movies < 0 ? -1
+	                : openat(movies, prefix, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (xx >= 0 && remove_tree_at(xx, id, 0) != 0)
+		log_warn("cannot remove all of %s/movies/%s/%s (veogen-cleanup will)",
+		         r->conf->storage_dir, prefix, id);
+	if (xx >= 0)
+		close(xx);
+	if (movies >= 0)
+		close(movies);
+	close(root);
+}
+
+int h_movies_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	const char *id = r->params[0];
+	struct deleted d = {NULL, NULL};
+	int rc;
+
+	if (!vg_str_is_uuid(id))
+		return vg_movie_not_found(err);
+	if ((rc = vg_db_begin(r->db, r->a, err)) != VG_OK)
+		return rc;
+	if ((rc = delete_in_txn(r, id, &d, err)) != VG_OK) {
+		vg_db_rollback(r->db);
+		return rc;
+	}
+	if ((rc = vg_db_commit(r->db, r->a, err)) != VG_OK)
+		return rc;
+	/* files after the commit: a crash leaves orphan files, never rows without them */
+	for (int i = 0; i < PQntuples(d.takes); i++) {
+		unlink_stored(r, vg_db_get(d.takes, i, "content_path"));
+		unlink_stored(r, vg_db_get(d.takes, i, "thumbnail_path"));
+	}
+	for (int i = 0; i < PQntuples(d.frames); i++)
+		unlink_stored(r, vg_db_get(d.frames, i, "storage_path"));
+	remove_movie_dir(r, id);
+	log_info("movie %s deleted (%d takes)", id, PQntuples(d.takes));
+	vg_resp_status(w, 204);
+	return VG_OK;
+}
