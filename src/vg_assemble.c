@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vg_arena.h"
@@ -336,7 +337,12 @@ static int film_copy(struct vg_arena *a, const char *ffmpeg, const struct vg_tak
 	return rc;
 }
 
-/* ---- the film: one filter graph ---- */
+/* ---- the film: pieces, then a join ---- */
+
+/* One filter graph over every take made ffmpeg demux all inputs at once and queue the
+ * later ones' frames until their xfade began: memory grew with the film (13 GB at 30 takes
+ * of 8 s 720p).  So the video is encoded in pieces of at most two inputs each, the audio
+ * (small frames) in one graph over all takes while the pieces are joined by stream copy. */
 
 struct graph {
 	struct vg_arena *a;
@@ -358,68 +364,24 @@ static void gp(struct graph *g, const char *fmt, ...)
 		g->full = true;
 }
 
-/* Every take to the film's size (aspect kept, letterboxed), rate and pixel format, exactly
- * its duration long (the last frame held if the stream stops short), audio to 48 kHz
- * stereo of the same length, silence when it has none. */
-static void graph_take(struct graph *g, const struct vg_take *t, double d, int i, int w, int h,
-                       int fps)
-{
-	struct vg_arena *a = g->a;
-	long long ns = samples(d);
-
-	gp(g,
-	   "[%d:v]setpts=PTS-STARTPTS,fps=%d,scale=%d:%d:force_original_aspect_ratio=decrease:"
-	   "force_divisible_by=2,pad=%d:%d:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,"
-	   "format=yuv420p,tpad=stop_mode=clone:stop_duration=1,trim=end=%s,"
-	   "setpts=PTS-STARTPTS[v%d];",
-	   i, fps, w, h, w, h, vg_media_decimal(a, 6, d), i);
-	if (t->has_audio)
-		gp(g,
-		   "[%d:a]asetpts=PTS-STARTPTS,aresample=%d,"
-		   "aformat=sample_fmts=fltp:sample_rates=%d:channel_layouts=stereo,"
-		   "apad=whole_len=%lld,atrim=end_sample=%lld[a%d];",
-		   i, AS_RATE, AS_RATE, ns, ns, i);
-	else
-		gp(g,
-		   "anullsrc=r=%d:cl=stereo,aformat=sample_fmts=fltp,atrim=end_sample=%lld[a%d];",
-		   AS_RATE, ns, i);
-}
-
-/* Joins applied left to right on the film so far: xfade at the cumulative offset (audio
- * crossfades over the same time, so both shrink alike) or concat for a cut. */
-static void graph_joins(struct graph *g, const struct vg_join *joins, const double *d,
-                        const double *offsets, int n, int fps)
-{
-	struct vg_arena *a = g->a;
-	const char *v = "v0", *au = "a0";
-
-	for (int k = 0; k < n - 1; k++) {
-		const char *nv = vg_arena_printf(a, "jv%d", k), *na = vg_arena_printf(a, "ja%d", k);
-
-		if (is_cut(joins[k].transition)) {
-			/* concat's output time base is microseconds: fps puts it back on the
-			 * frame grid that xfade expects of both its inputs; fps repeats the
-			 * last frame at the end, which trim takes off again. */
-			gp(g, "[%s][v%d]concat=n=2:v=1:a=0,fps=%d,trim=end=%s[%s];", v, k + 1, fps,
-			   vg_media_decimal(a, 6, offsets[k] + d[k + 1]), nv);
-			gp(g, "[%s][a%d]concat=n=2:v=0:a=1[%s];", au, k + 1, na);
-		} else {
-			const char *t = vg_media_decimal(a, 6, joins[k].duration_s);
-
-			gp(g, "[%s][v%d]xfade=transition=%s:duration=%s:offset=%s[%s];", v, k + 1,
-			   joins[k].transition, t, vg_media_decimal(a, 6, offsets[k]), nv);
-			gp(g, "[%s][a%d]acrossfade=d=%s[%s];", au, k + 1, t, na);
-		}
-		v = nv;
-		au = na;
-	}
-	gp(g, "[%s]null[vend];[%s]anull[aend]", v, au);
-}
+/* The film on whole frames: take i lasts frames[i], join k overlaps tf[k] frames (0 for a
+ * cut).  Piece i = take i from the end of the transition into it to the start of the one
+ * out of it, then that transition: frames[i] − tf[i−1] frames, starting at start[i]. */
+struct plan {
+	int n, w, h, fps;
+	const struct vg_take *takes;
+	const struct vg_join *joins; /* quantised */
+	double *d;                   /* quantised take durations */
+	long long *frames, *tf, *start, total_frames;
+	double total;
+	time_t deadline;
+	const char *dir;
+};
 
 /* The film keeps whole frames: a take lasts floor(duration × fps + 0.25) frames (AAC
  * padding makes a container a little longer than its video) and a transition at least one
- * whole frame, so every offset lies on the frame grid and the audio, cut to the same
- * times, ends with the video. */
+ * whole frame, so every join lies on the frame grid and the audio, cut to the same times,
+ * ends with the video. */
 static int quantise(const struct vg_take *takes, const struct vg_join *joins, int n, int fps,
                     struct vg_take *qt, struct vg_join *qj, double *d, struct vg_err *err)
 {
@@ -439,45 +401,244 @@ static int quantise(const struct vg_take *takes, const struct vg_join *joins, in
 	return vg_assemble_check(qt, qj, n, err);
 }
 
+static int plan_film(struct vg_arena *a, struct plan *p, struct vg_err *err)
+{
+	int n = p->n, rc;
+	struct vg_take *qt = vg_arena_alloc(a, sizeof *qt * (size_t)n);
+	struct vg_join *qj = vg_arena_alloc(a, sizeof *qj * (size_t)n);
+
+	p->d = vg_arena_alloc(a, sizeof(double) * (size_t)n);
+	p->frames = vg_arena_alloc(a, sizeof(long long) * (size_t)n);
+	p->tf = vg_arena_alloc(a, sizeof(long long) * (size_t)n);
+	p->start = vg_arena_alloc(a, sizeof(long long) * (size_t)n);
+	if ((rc = quantise(p->takes, p->joins, n, p->fps, qt, qj, p->d, err)) != VG_OK)
+		return rc;
+	p->joins = qj;
+	p->total = vg_assemble_offsets(p->d, qj, n, NULL);
+	p->total_frames = 0;
+	for (int i = 0; i < n; i++) {
+		p->frames[i] = (long long)(p->d[i] * p->fps + 0.5);
+		p->tf[i] = i < n - 1 ? (long long)(qj[i].duration_s * p->fps + 0.5) : 0;
+		p->start[i] = p->total_frames;
+		p->total_frames += p->frames[i] - (i > 0 ? p->tf[i - 1] : 0);
+	}
+	return VG_OK;
+}
+
+/* Seconds left of the caller's timeout for the next ffmpeg (at least 1). */
+static int time_left(const struct plan *p)
+{
+	time_t left = p->deadline - time(NULL);
+
+	return left > 0 ? (int)left : 1;
+}
+
+/* ffmpeg's exit as an error naming the step; VG_ECANCELLED (the watch) passes through. */
+static int run_step(const struct args *g, int timeout_s, int total_s, const char *what,
+                    struct vg_err *err)
+{
+	int rc = run_watched(g->v, timeout_s, err);
+
+	if (rc == VG_ETIMEOUT)
+		vg_err_set(err, rc, NULL,
+		           "%s did not finish within %d s: raise ffmpeg.timeout or lower the load",
+		           what, total_s);
+	else if (rc != VG_OK && rc != VG_ECANCELLED) {
+		char why[sizeof err->msg];
+
+		memcpy(why, err->msg, sizeof why);
+		vg_err_set(err, rc, NULL, "%s failed: %.400s", what, why);
+	}
+	return rc;
+}
+
+/* A take to the film's size (aspect kept, letterboxed), rate and pixel format, the last
+ * frame held if the stream stops short, cut to frames [from, to). */
+static void graph_video(struct graph *g, const struct plan *p, int input, long long from,
+                        long long to, const char *label)
+{
+	gp(g,
+	   "[%d:v]setpts=PTS-STARTPTS,fps=%d,scale=%d:%d:force_original_aspect_ratio=decrease:"
+	   "force_divisible_by=2,pad=%d:%d:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,"
+	   "format=yuv420p,tpad=stop_mode=clone:stop_duration=1,trim=start_frame=%lld:"
+	   "end_frame=%lld,setpts=PTS-STARTPTS[%s];",
+	   input, p->fps, p->w, p->h, p->w, p->h, from, to, label);
+}
+
+/* Piece i's graph: its body alone for a cut (or the last take), else the body with the
+ * transition's xfade into the head of take i+1 (input 1); exactly frames[i] − tf[i−1]. */
+static const char *piece_graph(struct vg_arena *a, const struct plan *p, int i)
+{
+	long long from = i > 0 ? p->tf[i - 1] : 0, t = p->tf[i], len = p->frames[i] - from;
+	struct graph gr = {.a = a};
+	const char *s;
+
+	vg_buf_init(&gr.b, AS_GRAPH_MAX);
+	graph_video(&gr, p, 0, from, p->frames[i], "body");
+	if (t == 0) {
+		gp(&gr, "[body]null[v]");
+	} else {
+		graph_video(&gr, p, 1, 0, t, "head");
+		/* the head's frames all fall inside the xfade: it ends with them */
+		gp(&gr,
+		   "[body][head]xfade=transition=%s:duration=%s:offset=%s,"
+		   "tpad=stop_mode=clone:stop_duration=1,trim=end_frame=%lld[v]",
+		   p->joins[i].transition, vg_media_decimal(a, 6, (double)t / p->fps),
+		   vg_media_decimal(a, 6, (double)(len - t) / p->fps), len);
+	}
+	s = gr.full ? NULL : vg_arena_strdup(a, vg_buf_str(&gr.b));
+	vg_buf_free(&gr.b);
+	return s;
+}
+
+static char *piece_path(struct vg_arena *a, const struct plan *p, int i)
+{
+	return vg_arena_printf(a, "%s/piece_%04d.mp4", p->dir, i);
+}
+
+/* The film's x264 settings, video only; the keyframe interval counts from the piece's
+ * start. */
+static int encode_piece(struct vg_arena *a, const char *ffmpeg, const struct plan *p, int i,
+                        int timeout_s, struct vg_err *err)
+{
+	const char *graph = piece_graph(a, p, i);
+	struct args g;
+
+	if (!graph)
+		return vg_err_set(err, VG_EINTERNAL, NULL,
+		                  "scene %d's filter graph passed %d bytes", i + 1, AS_GRAPH_MAX);
+	args_init(&g, a, 64, ffmpeg);
+	args_add(&g, "-i", vg_media_url(a, p->takes[i].path), NULL);
+	/* only the transition's head of the next take is decoded (two frames to spare) */
+	if (p->tf[i] > 0)
+		args_add(&g, "-t", vg_media_decimal(a, 6, (double)(p->tf[i] + 2) / p->fps), "-i",
+		         vg_media_url(a, p->takes[i + 1].path), NULL);
+	args_add(&g, "-filter_complex", graph, "-map", "[v]", "-an", "-c:v", "libx264", "-preset",
+	         "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-g",
+	         vg_arena_printf(a, "%d", 2 * p->fps), "-fflags", "+bitexact", "-flags:v",
+	         "+bitexact", "-map_metadata", "-1", "-f", "mp4",
+	         vg_media_url(a, piece_path(a, p, i)), NULL);
+	return run_step(&g, time_left(p), timeout_s,
+	                vg_arena_printf(a, "assembling the film (scene %d)", i + 1), err);
+}
+
+/* Audio to 48 kHz stereo, exactly its take's quantised duration, silence when it has none;
+ * input i+1 (input 0 is the pieces' list). */
+static void graph_audio(struct graph *g, const struct plan *p, int i)
+{
+	long long ns = samples(p->d[i]);
+
+	if (p->takes[i].has_audio)
+		gp(g,
+		   "[%d:a]asetpts=PTS-STARTPTS,aresample=%d,"
+		   "aformat=sample_fmts=fltp:sample_rates=%d:channel_layouts=stereo,"
+		   "apad=whole_len=%lld,atrim=end_sample=%lld[a%d];",
+		   i + 1, AS_RATE, AS_RATE, ns, ns, i);
+	else
+		gp(g,
+		   "anullsrc=r=%d:cl=stereo,aformat=sample_fmts=fltp,atrim=end_sample=%lld[a%d];",
+		   AS_RATE, ns, i);
+}
+
+/* The joins on the audio: acrossfade over the transition's time (the video shrinks alike)
+ * or concat for a cut; then exactly the film's length. */
+static const char *audio_graph(struct vg_arena *a, const struct plan *p)
+{
+	struct graph gr = {.a = a};
+	const char *au = "a0", *s;
+	long long nt = samples(p->total);
+
+	vg_buf_init(&gr.b, AS_GRAPH_MAX);
+	for (int i = 0; i < p->n; i++)
+		graph_audio(&gr, p, i);
+	for (int k = 0; k < p->n - 1; k++) {
+		const char *na = vg_arena_printf(a, "ja%d", k);
+
+		if (p->tf[k] == 0)
+			gp(&gr, "[%s][a%d]concat=n=2:v=0:a=1[%s];", au, k + 1, na);
+		else
+			gp(&gr, "[%s][a%d]acrossfade=d=%s[%s];", au, k + 1,
+			   vg_media_decimal(a, 6, p->joins[k].duration_s), na);
+		au = na;
+	}
+	gp(&gr, "[%s]apad=whole_len=%lld,atrim=end_sample=%lld[aout]", au, nt, nt);
+	s = gr.full ? NULL : vg_arena_strdup(a, vg_buf_str(&gr.b));
+	vg_buf_free(&gr.b);
+	return s;
+}
+
+/* The pieces in order for the concat demuxer, quoted like the takes of a stream copy. */
+static int pieces_list(struct vg_arena *a, const struct plan *p, const char *list,
+                       struct vg_err *err)
+{
+	struct vg_take *pieces = vg_arena_alloc(a, sizeof *pieces * (size_t)p->n);
+	struct vg_buf b;
+	int rc;
+
+	for (int i = 0; i < p->n; i++)
+		pieces[i] = (struct vg_take){.path = piece_path(a, p, i)};
+	vg_buf_init(&b, AS_GRAPH_MAX);
+	rc = concat_list(a, pieces, p->n, &b, err);
+	if (rc == VG_OK)
+		rc = vg_media_text_file(list, vg_buf_str(&b), err);
+	vg_buf_free(&b);
+	return rc;
+}
+
+/* The pieces copied end to end with the audio encoded over them, into tmp. */
+static int join_pieces(struct vg_arena *a, const char *ffmpeg, const struct plan *p,
+                       const char *tmp, int timeout_s, struct vg_err *err)
+{
+	const char *list = vg_arena_printf(a, "%s/pieces.txt", p->dir), *graph = audio_graph(a, p);
+	struct args g;
+	int rc;
+
+	if (!graph)
+		return vg_err_set(err, VG_EINTERNAL, NULL,
+		                  "the film's audio filter graph passed %d bytes", AS_GRAPH_MAX);
+	if ((rc = pieces_list(a, p, list, err)) != VG_OK)
+		return rc;
+	args_init(&g, a, 2 * p->n + 64, ffmpeg);
+	args_add(&g, "-f", "concat", "-safe", "0", "-i", vg_media_url(a, list), NULL);
+	for (int i = 0; i < p->n; i++)
+		args_add(&g, "-i", vg_media_url(a, p->takes[i].path), NULL);
+	args_add(&g, "-filter_complex", graph, "-map", "0:v:0", "-map", "[aout]", "-c:v", "copy",
+	         "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2", NULL);
+	add_mp4_tail(&g, a, tmp);
+	rc = run_step(&g, time_left(p), timeout_s, "assembling the film", err);
+	if (rc == VG_OK && !file_nonempty(tmp))
+		rc = vg_err_set(err, VG_EINTERNAL, NULL,
+		                "assembling the film failed: ffmpeg wrote nothing to %s", tmp);
+	return rc;
+}
+
+static void remove_flat_dir(struct vg_arena *a, const char *dir);
+
 static int film_encode(struct vg_arena *a, const char *ffmpeg, const struct vg_take *takes,
                        const struct vg_join *joins, int n, int w, int h, int fps, const char *tmp,
                        const char *out, int timeout_s, struct vg_err *err)
 {
-	struct graph gr = {.a = a};
-	struct vg_take *qt = vg_arena_alloc(a, sizeof *qt * (size_t)n);
-	struct vg_join *qj = vg_arena_alloc(a, sizeof *qj * (size_t)n);
-	double *d = vg_arena_alloc(a, sizeof(double) * (size_t)n);
-	double *offsets = vg_arena_alloc(a, sizeof(double) * (size_t)n);
-	double total;
-	long long nt;
-	struct args g;
+	struct plan p = {.n = n, .w = w, .h = h, .fps = fps, .takes = takes, .joins = joins};
 	int rc;
 
-	if ((rc = quantise(takes, joins, n, fps, qt, qj, d, err)) != VG_OK)
+	p.deadline = time(NULL) + timeout_s;
+	/* beside tmp, under its name: crash clean-up of "<out>.tmp.*" removes it too */
+	p.dir = vg_arena_printf(a, "%s.pieces", tmp);
+	if ((rc = plan_film(a, &p, err)) != VG_OK)
 		return rc;
-	total = vg_assemble_offsets(d, qj, n, offsets);
-	nt = samples(total);
-	vg_buf_init(&gr.b, AS_GRAPH_MAX);
-	for (int i = 0; i < n; i++)
-		graph_take(&gr, &takes[i], d[i], i, w, h, fps);
-	graph_joins(&gr, qj, d, offsets, n, fps);
-	/* Both end at the film's length: the video on the frame grid, the audio in samples. */
-	gp(&gr, ";[vend]trim=end=%s[vout];[aend]apad=whole_len=%lld,atrim=end_sample=%lld[aout]",
-	   vg_media_decimal(a, 6, total), nt, nt);
-	if (gr.full) {
-		vg_buf_free(&gr.b);
-		return vg_err_set(err, VG_EINTERNAL, NULL,
-		                  "the film's filter graph passed %d bytes", AS_GRAPH_MAX);
-	}
-	args_init(&g, a, 2 * n + 64, ffmpeg);
-	for (int i = 0; i < n; i++)
-		args_add(&g, "-i", vg_media_url(a, takes[i].path), NULL);
-	args_add(&g, "-filter_complex", vg_arena_strdup(a, vg_buf_str(&gr.b)), "-map", "[vout]",
-	         "-map", "[aout]", NULL);
-	vg_buf_free(&gr.b);
-	add_mp4_encode(&g, a, fps);
-	add_mp4_tail(&g, a, tmp);
-	return run_commit(&g, tmp, out, timeout_s, "assembling the film", err);
+	if (mkdir(p.dir, 0700) != 0)
+		return vg_err_set(err, VG_EUNAVAIL, NULL, "cannot create %s: %s", p.dir,
+		                  strerror(errno));
+	for (int i = 0; i < n && rc == VG_OK; i++)
+		rc = encode_piece(a, ffmpeg, &p, i, timeout_s, err);
+	if (rc == VG_OK)
+		rc = join_pieces(a, ffmpeg, &p, tmp, timeout_s, err);
+	remove_flat_dir(a, p.dir);
+	if (rc == VG_OK)
+		rc = vg_storage_commit(tmp, out, err);
+	if (rc != VG_OK)
+		unlink(tmp);
+	return rc;
 }
 
 /* Copy only what already is the film format: the right size and rate, yuv420p, and AAC's

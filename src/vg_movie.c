@@ -658,6 +658,26 @@ static void check_planner(struct vg_arena *a, const json_t *body, const struct v
 		             "enabled with an api_key): use planner local or give scenes instead");
 }
 
+/* The local planner's split of a script is deterministic: a script it cannot split (fewer
+ * words than scenes) is refused now rather than failing the movie later. */
+static void check_local_split(const struct vg_movie_req *out, struct vg_err *err)
+{
+	struct vg_plan plan = {0};
+	struct vg_err split;
+
+	if (err->rc != VG_OK || !out->script || strcmp(out->planner, "local") != 0)
+		return;
+	vg_err_clear(&split);
+	if (vg_plan_from_script(out->script, out->scene_count, out->scene_duration_seconds, &plan,
+	                        &split) != VG_OK) {
+		for (int i = 0; i < split.nfields; i++)
+			vg_err_field(err, split.fields[i].field, "%s", split.fields[i].message);
+		if (split.nfields == 0)
+			vg_err_field(err, "script", "%s", split.msg);
+	}
+	vg_plan_free(&plan);
+}
+
 int vg_movie_req_parse(struct vg_arena *a, const json_t *body, const struct vg_conf *c,
                        struct vg_movie_req *out, struct vg_err *err)
 {
@@ -686,6 +706,7 @@ int vg_movie_req_parse(struct vg_arena *a, const json_t *body, const struct vg_c
 		if (!out->scenes[i].duration_seconds)
 			out->scenes[i].duration_seconds = out->scene_duration_seconds;
 	check_planner(a, body, c, source, out, err);
+	check_local_split(out, err);
 	return err->rc;
 }
 

@@ -212,7 +212,12 @@ static int plan_local(const struct plan_movie *m, struct vg_plan *plan, struct v
 		if (rc != VG_OK) {
 			char why[sizeof err->msg];
 
-			snprintf(why, sizeof why, "%s", err->msg);
+			/* the planner names the field at fault; a movie's error has no field list */
+			if (err->nfields > 0)
+				snprintf(why, sizeof why, "%s %s", err->fields[0].field,
+				         err->fields[0].message);
+			else
+				snprintf(why, sizeof why, "%s", err->msg);
 			return vg_err_set(err, VG_EINVAL, "plan_failed",
 			                  "the script could not be split into %d scenes: %s",
 			                  m->scene_count, why);
