@@ -433,21 +433,25 @@ static int time_left(const struct plan *p)
 	return left > 0 ? (int)left : 1;
 }
 
-/* ffmpeg's exit as an error naming the step; VG_ECANCELLED (the watch) passes through. */
-static int run_step(const struct args *g, int timeout_s, int total_s, const char *what,
-                    struct vg_err *err)
+/* ffmpeg's exit as an error naming the step (and the scene whose piece it encoded, from 1;
+ * 0 = none); VG_ECANCELLED (the watch) passes through. */
+static int run_step(const struct args *g, int timeout_s, int total_s, int scene, struct vg_err *err)
 {
 	int rc = run_watched(g->v, timeout_s, err);
+	char at[32] = "";
 
+	if (scene > 0)
+		snprintf(at, sizeof at, " at scene %d", scene);
 	if (rc == VG_ETIMEOUT)
 		vg_err_set(err, rc, NULL,
-		           "%s did not finish within %d s: raise ffmpeg.timeout or lower the load",
-		           what, total_s);
+		           "assembling the film did not finish within %d s%s: raise "
+		           "ffmpeg.timeout or lower the load",
+		           total_s, at);
 	else if (rc != VG_OK && rc != VG_ECANCELLED) {
 		char why[sizeof err->msg];
 
 		memcpy(why, err->msg, sizeof why);
-		vg_err_set(err, rc, NULL, "%s failed: %.400s", what, why);
+		vg_err_set(err, rc, NULL, "assembling the film failed%s: %.400s", at, why);
 	}
 	return rc;
 }
@@ -518,8 +522,7 @@ static int encode_piece(struct vg_arena *a, const char *ffmpeg, const struct pla
 	         vg_arena_printf(a, "%d", 2 * p->fps), "-fflags", "+bitexact", "-flags:v",
 	         "+bitexact", "-map_metadata", "-1", "-f", "mp4",
 	         vg_media_url(a, piece_path(a, p, i)), NULL);
-	return run_step(&g, time_left(p), timeout_s,
-	                vg_arena_printf(a, "assembling the film (scene %d)", i + 1), err);
+	return run_step(&g, time_left(p), timeout_s, i + 1, err);
 }
 
 /* Audio to 48 kHz stereo, exactly its take's quantised duration, silence when it has none;
@@ -605,7 +608,7 @@ static int join_pieces(struct vg_arena *a, const char *ffmpeg, const struct plan
 	args_add(&g, "-filter_complex", graph, "-map", "0:v:0", "-map", "[aout]", "-c:v", "copy",
 	         "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2", NULL);
 	add_mp4_tail(&g, a, tmp);
-	rc = run_step(&g, time_left(p), timeout_s, "assembling the film", err);
+	rc = run_step(&g, time_left(p), timeout_s, 0, err);
 	if (rc == VG_OK && !file_nonempty(tmp))
 		rc = vg_err_set(err, VG_EINTERNAL, NULL,
 		                "assembling the film failed: ffmpeg wrote nothing to %s", tmp);

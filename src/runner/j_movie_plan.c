@@ -212,7 +212,8 @@ static int plan_local(const struct plan_movie *m, struct vg_plan *plan, struct v
 		if (rc != VG_OK) {
 			char why[sizeof err->msg];
 
-			/* the planner names the field at fault; a movie's error has no field list */
+			/* the planner names the field at fault; a movie's error has no field list
+			 */
 			if (err->nfields > 0)
 				snprintf(why, sizeof why, "%s %s", err->fields[0].field,
 				         err->fields[0].message);

@@ -233,10 +233,14 @@ static int step_start(struct runner_worker *w, struct vg_job *job, struct vg_err
 
 	if (!id)
 		return err->rc;
-	/* a movie's scene take waits for its turn, and never overspends the budget */
-	if ((rc = movie_take_admit(w, a, id, &defer_ms, err)) != VG_OK)
+	/* a movie's scene take waits for its turn and never overspends the budget: checked and
+	 * started in one transaction that holds the admission lock */
+	if ((rc = vg_db_begin(w->db, a, err)) != VG_OK)
 		return rc;
-	if (defer_ms > 0) {
+	if ((rc = movie_take_admit(w, a, id, &defer_ms, err)) != VG_OK || defer_ms > 0) {
+		vg_db_rollback(w->db);
+		if (rc != VG_OK)
+			return rc;
 		rc = vg_queue_defer(w->db, a, job, "start", defer_ms, err);
 		return rc == VG_OK ? RUNNER_DONE : rc;
 	}
@@ -250,8 +254,10 @@ static int step_start(struct runner_worker *w, struct vg_job *job, struct vg_err
 	            "'failed') RETURNING provider, enhance_prompt AND enhanced_prompt IS NULL AS "
 	            "enhance, continue_from, image_id",
 	            id, job->id, tries);
-	if (!r)
+	if (!r || (rc = vg_db_commit(w->db, a, err)) != VG_OK) {
+		vg_db_rollback(w->db);
 		return err->rc;
+	}
 	if (PQntuples(r) != 1)
 		return not_running(w, a, job, id, err);
 	if (movie_take_needs_frame(r))

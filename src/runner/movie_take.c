@@ -14,6 +14,8 @@
 /* A take over a limit looks again after this long (plus up to half again, so takes that
  * wait together do not all come back at once). */
 #define ADMIT_RETRY_MS 2000
+/* pg_advisory_xact_lock key of scene-take admission ("vgadmit" in ASCII, truncated) */
+#define ADMIT_LOCK "7765384467"
 
 /* What the movie has spent and has running, besides this take: a running take counts its
  * estimate, a finished one what was billed.  The budget and this take's estimate too. */
@@ -36,13 +38,23 @@ int movie_take_admit(struct runner_worker *w, struct vg_arena *a, const char *vi
                      long *defer_ms, struct vg_err *err)
 {
 	const struct vg_conf *c = w->conf;
-	PGresult *r = vg_db_q(w->db, a, err, admit_sql, video_id);
+	PGresult *r = vg_db_q(w->db, a, err,
+	                      "SELECT 1 FROM videos WHERE id = $1 AND movie_id IS NOT NULL AND "
+	                      "status = 'queued'",
+	                      video_id);
 
 	*defer_ms = 0;
 	if (!r)
 		return err->rc;
 	if (PQntuples(r) != 1)
 		return VG_OK; /* not a take, or already running (a retried step) */
+	/* Two workers admitting takes at once would both count the same running takes: one
+	 * admission at a time, until the caller's transaction ends (the take then runs). */
+	if (!(r = vg_db_q0(w->db, a, err, "SELECT pg_advisory_xact_lock(" ADMIT_LOCK ")")) ||
+	    !(r = vg_db_q(w->db, a, err, admit_sql, video_id)))
+		return err->rc;
+	if (PQntuples(r) != 1)
+		return VG_OK;
 	double budget = vg_db_get_double(r, 0, "budget", 0);
 	double committed = vg_db_get_double(r, 0, "committed", 0);
 	double estimate = vg_db_get_double(r, 0, "estimate", 0);

@@ -8,10 +8,12 @@
 
 #include "runner.h"
 
-/* Before a queued take starts.  *defer_ms > 0: too many scene takes of this user or
- * provider run now; come back after that long.  VG_EFORBIDDEN, code "budget_exceeded":
- * what the movie has spent, plus its running takes' estimates, plus this take's would pass
- * budget_usd.  VG_OK for a take that may start and for a video that is not a take. */
+/* Before a queued take starts, inside the caller's transaction, which must then start the
+ * take (status running) before it commits: admission holds a lock until then.  *defer_ms > 0: too
+ * many scene takes of this user or provider run now; come back after that long.  VG_EFORBIDDEN,
+ * code "budget_exceeded": what the movie has spent, plus its running takes' estimates, plus this
+ * take's would pass budget_usd.  VG_OK for a take that may start and for a video that is not a
+ * take. */
 int movie_take_admit(struct runner_worker *w, struct vg_arena *a, const char *video_id,
                      long *defer_ms, struct vg_err *err);
 

@@ -2,7 +2,10 @@
 # assemble.sh: veogen's film assembly (vg_assemble_film, through tests/bench/assemble_bench)
 # against the equivalent hand-written ffmpeg command, on the same takes in the same run:
 #   cut   veogen (stream copy when the takes match)  vs  ffmpeg -f concat … -c copy
-#   fade  veogen (one filter graph, normalising each take)  vs  one xfade/acrossfade graph
+#   fade  veogen (a video piece per take, each one ffmpeg of at most two inputs that
+#         normalises it and xfades into the next take's head; then the pieces joined by
+#         stream copy with the audio crossfaded in one audio-only graph)
+#         vs  one xfade/acrossfade graph over every take
 # Prints both times and veogen/ffmpeg (target ≤ 1.1).  With --e2e, also the end-to-end time
 # of a 10-scene local-provider movie through the API of the running dev stack
 # (eval "$(contrib/devstack env)" first).  See tests/bench/README.md.
@@ -116,6 +119,7 @@ printf '%-6s %12s %12s %8s   %s / %s / %s   stream copy: %s\n' cut "$vg_cut" "$f
 	"$(ratio "$vg_cut" "$ff_cut")" "$(dur "$WORK/vg_cut.mp4")" "$(dur "$WORK/ff_cut.mp4")" $((N * D)) "$copy"
 printf '%-6s %12s %12s %8s   %s / %s / %s\n' fade "$vg_fade" "$ff_fade" \
 	"$(ratio "$vg_fade" "$ff_fade")" "$(dur "$WORK/vg_fade.mp4")" "$(dur "$WORK/ff_fade.mp4")" "$want_fade"
+# GNU time on the driver: wait4's maxrss includes the ffmpeg children it waited for.
 echo "peak RSS (process and children): cut (both) $cut_mb MB; fade veogen $vg_fade_mb MB, ffmpeg $ff_fade_mb MB"
 echo "target: ratio ≤ 1.1"
 

@@ -522,6 +522,45 @@ static void test_film_fades(void)
 	CU_ASSERT_EQUAL(count_temp_files(), 0);
 }
 
+/* Six takes, four transitions (one of 7.2 frames, rounded to 7) and a cut: the pieces add
+ * up to the film's frames exactly, the audio ends with the video, no piece is left. */
+static void test_film_six_takes(void)
+{
+	struct vg_take a, b, c, d;
+	struct streams ss;
+	struct vg_err err;
+	const char *out = wpath("six.mp4");
+	int rc;
+
+	if (!clips(&a, &b, &c, &d))
+		return;
+	struct vg_take t[] = {a, c, d, b, a, c};
+	struct vg_join j[] = {
+	    {"fade", 0.5}, {"dissolve", 0.25}, {"cut", 0}, {"wipeleft", 0.5}, {"fade", 0.3}};
+	/* 6 × 48 frames − (12 + 6 + 0 + 12 + 7) */
+	const int frames = 6 * 48 - 37;
+
+	rc = vg_assemble_film("ffmpeg", t, j, 6, 320, 180, 24, out, 120, &err);
+	if (rc != VG_OK)
+		fprintf(stderr, "\nsix takes: %s\n", err.msg);
+	CU_ASSERT_EQUAL_FATAL(rc, VG_OK);
+	probe_streams(out, &ss);
+	const struct stream *v = find(&ss, "video"), *au = find(&ss, "audio");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(au);
+	if (ss.npackets != frames || absd(au->duration - v->duration) > FRAME)
+		fprintf(stderr, "\n%d frames (want %d), video %.4f s, audio %.4f s\n", ss.npackets,
+		        frames, v->duration, au->duration);
+	CU_ASSERT_EQUAL(ss.npackets, frames);
+	CU_ASSERT(absd(v->duration - frames * FRAME) <= FRAME / 2);
+	CU_ASSERT(absd(au->duration - v->duration) <= FRAME);
+	CU_ASSERT_STRING_EQUAL(v->rate, "24/1");
+	CU_ASSERT_EQUAL(au->sample_rate, 48000);
+	CU_ASSERT_EQUAL(au->channels, 2);
+	CU_ASSERT_EQUAL(count_temp_files(), 0);
+}
+
 static void test_film_refuses(void)
 {
 	struct vg_take a, b, c, d;
@@ -803,6 +842,7 @@ void t_assemble_register(void)
 	    {"webvtt", test_webvtt},
 	    {"film by stream copy", test_film_copy},
 	    {"film with fades, a cut, silence and another size", test_film_fades},
+	    {"film of six takes: exact frames, audio as long", test_film_six_takes},
 	    {"film refuses bad joins and missing takes", test_film_refuses},
 	    {"title card", test_title_card},
 	    {"soundtrack mix", test_mix_soundtrack},
