@@ -74,6 +74,10 @@ json_t *vg_req_json(struct vg_req *r, struct vg_err *err);
  * badly encoded. */
 const char *vg_req_query(struct vg_req *r, const char *name, bool *bad);
 
+/* Removes a stored file (relpath under storage.dir) after the commit that dropped its row:
+ * a failure is logged and left to veogen-cleanup, a missing file is fine. */
+void vg_req_unlink_stored(struct vg_req *r, const char *relpath);
+
 /* Response helpers (fcgi_resp.c). */
 void vg_resp_init(struct vg_resp *w);
 void vg_resp_free(struct vg_resp *w);

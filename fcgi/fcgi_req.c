@@ -1,11 +1,14 @@
 /* Reading a request: headers, the body under its cap, JSON bodies, query parameters. */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "fcgi_http.h"
 #include "vg_json.h"
+#include "vg_log.h"
 #include "vg_str.h"
 
 #define READ_CHUNK 65536
@@ -137,4 +140,13 @@ const char *vg_req_query(struct vg_req *r, const char *name, bool *bad)
 		p = amp ? amp + 1 : NULL;
 	}
 	return found;
+}
+
+void vg_req_unlink_stored(struct vg_req *r, const char *relpath)
+{
+	if (!relpath || strstr(relpath, "..") || relpath[0] == '/')
+		return;
+	const char *path = vg_arena_printf(r->a, "%s/%s", r->conf->storage_dir, relpath);
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warn("cannot remove %s (veogen-cleanup will)", path);
 }

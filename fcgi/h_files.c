@@ -543,12 +543,7 @@ int h_files_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 	if ((rc = vg_db_commit(r->db, r->a, err)) != VG_OK)
 		return rc;
 	/* the file after the commit: a crash leaves an orphan file, never a row without one */
-	const char *rel = vg_db_get(row, 0, "storage_path");
-	if (rel && !strstr(rel, "..")) {
-		const char *path = vg_arena_printf(r->a, "%s/%s", r->conf->storage_dir, rel);
-		if (unlink(path) != 0 && errno != ENOENT)
-			log_warn("cannot remove %s (veogen-cleanup will)", path);
-	}
+	vg_req_unlink_stored(r, vg_db_get(row, 0, "storage_path"));
 	vg_resp_status(w, 204);
 	return VG_OK;
 }

@@ -546,15 +546,6 @@ static int delete_in_txn(struct vg_req *r, const char *id, struct deleted *d, st
 	return VG_OK;
 }
 
-static void unlink_stored(struct vg_req *r, const char *relpath)
-{
-	if (!relpath || strstr(relpath, ".."))
-		return;
-	const char *path = vg_arena_printf(r->a, "%s/%s", r->conf->storage_dir, relpath);
-	if (unlink(path) != 0 && errno != ENOENT)
-		log_warn("cannot remove %s (veogen-cleanup will)", path);
-}
-
 /* Removes name under dirfd and everything below it, never following a symbolic link (a
  * link is removed, not what it points at) and never deeper than MAX_TREE_DEPTH. */
 static int remove_tree_at(int dirfd, const char *name, int depth)
@@ -629,11 +620,11 @@ int h_movies_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 		return rc;
 	/* files after the commit: a crash leaves orphan files, never rows without them */
 	for (int i = 0; i < PQntuples(d.takes); i++) {
-		unlink_stored(r, vg_db_get(d.takes, i, "content_path"));
-		unlink_stored(r, vg_db_get(d.takes, i, "thumbnail_path"));
+		vg_req_unlink_stored(r, vg_db_get(d.takes, i, "content_path"));
+		vg_req_unlink_stored(r, vg_db_get(d.takes, i, "thumbnail_path"));
 	}
 	for (int i = 0; i < PQntuples(d.frames); i++)
-		unlink_stored(r, vg_db_get(d.frames, i, "storage_path"));
+		vg_req_unlink_stored(r, vg_db_get(d.frames, i, "storage_path"));
 	remove_movie_dir(r, id);
 	log_info("movie %s deleted (%d takes)", id, PQntuples(d.takes));
 	vg_resp_status(w, 204);

@@ -403,15 +403,6 @@ int h_videos_cancel(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 	return VG_OK;
 }
 
-static void unlink_stored(struct vg_req *r, const char *relpath)
-{
-	if (!relpath || strstr(relpath, ".."))
-		return;
-	const char *path = vg_arena_printf(r->a, "%s/%s", r->conf->storage_dir, relpath);
-	if (unlink(path) != 0)
-		log_warn("cannot remove %s (veogen-cleanup will)", path);
-}
-
 int h_videos_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 {
 	const char *id = r->params[0];
@@ -428,8 +419,8 @@ int h_videos_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 	if ((rc = vg_db_commit(r->db, r->a, err)) != VG_OK)
 		return rc;
 	/* files after the commit: a crash leaves an orphan file, never a row without one */
-	unlink_stored(r, vg_db_get(row, 0, "content_path"));
-	unlink_stored(r, vg_db_get(row, 0, "thumbnail_path"));
+	vg_req_unlink_stored(r, vg_db_get(row, 0, "content_path"));
+	vg_req_unlink_stored(r, vg_db_get(row, 0, "thumbnail_path"));
 	vg_resp_status(w, 204);
 	return VG_OK;
 }

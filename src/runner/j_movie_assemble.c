@@ -71,21 +71,6 @@ struct scene {
 	int position, duration_s;
 };
 
-/* ---- small helpers ---- */
-
-static const char *payload_movie_id(const struct vg_job *job, struct vg_err *err)
-{
-	const char *id = json_string_value(json_object_get(job->payload, "movie_id"));
-
-	if (!id || !vg_str_is_uuid(id)) {
-		vg_err_set(
-		    err, VG_EINVAL, "bad_payload",
-		    "the job's payload has no valid movie_id (want {\"movie_id\": \"<uuid>\"})");
-		return NULL;
-	}
-	return id;
-}
-
 static char *out_path(struct vg_arena *a, const struct movie *m, const char *name)
 {
 	return vg_arena_printf(a, "%s/%s", m->out_dir, name);
@@ -252,36 +237,6 @@ static int tick_now(struct tick *t, const char *movie_id, struct vg_err *err)
 
 /* ---- the movie and its scenes ---- */
 
-/* The movie no longer takes our updates: say why, cancelling the job if the movie was. */
-static int not_ours(struct runner_worker *w, struct vg_arena *a, const struct vg_job *job,
-                    const char *id, struct vg_err *err)
-{
-	PGresult *r = vg_db_q(w->db, a, err, "SELECT status, job_id FROM movies WHERE id = $1", id);
-	const char *status, *owner;
-
-	if (!r)
-		return err->rc;
-	if (PQntuples(r) == 0)
-		return vg_err_set(err, VG_EINVAL, "not_found", "movie %s no longer exists", id);
-	status = vg_db_get(r, 0, "status");
-	owner = vg_db_get(r, 0, "job_id");
-	if (!vg_str_eq(owner, job->id))
-		return vg_err_set(err, VG_EINVAL, "superseded",
-		                  "movie %s is no longer assembled by this job", id);
-	if (vg_str_eq(status, "cancelled")) {
-		struct vg_err cerr;
-
-		vg_err_clear(&cerr);
-		if (vg_queue_cancel(w->db, a, job->id, &cerr) != VG_OK && cerr.rc != VG_ECONFLICT)
-			log_warnx("cannot cancel the job of cancelled movie %s: %s", id, cerr.msg);
-		return vg_err_set(err, VG_ECANCELLED, VG_QUEUE_CANCELLED, "movie %s was cancelled",
-		                  id);
-	}
-	return vg_err_set(err, VG_EINVAL, "unexpected_status",
-	                  "movie %s is %s; only a rendering or assembling movie is assembled", id,
-	                  status ? status : "in no state");
-}
-
 static int movie_from_row(struct runner_worker *w, const struct vg_job *job, const PGresult *r,
                           struct movie *m, struct vg_err *err)
 {
@@ -321,7 +276,7 @@ static int load_movie(struct runner_worker *w, const struct vg_job *job, const c
 	PGresult *r;
 
 	memset(m, 0, sizeof *m);
-	m->id = payload_movie_id(job, err);
+	m->id = runner_payload_id(job, "movie_id", err);
 	if (!m->id)
 		return err->rc;
 	snprintf(prog, sizeof prog, "%d", progress);
@@ -333,7 +288,9 @@ static int load_movie(struct runner_worker *w, const struct vg_job *job, const c
 	if (!r)
 		return err->rc;
 	if (PQntuples(r) != 1)
-		return not_ours(w, a, job, m->id, err);
+		return runner_row_not_ours(w, a, job, RUNNER_ROW_MOVIE, m->id,
+		                           "only a rendering or assembling movie is assembled",
+		                           err);
 	return movie_from_row(w, job, r, m, err);
 }
 
@@ -482,7 +439,7 @@ static int step_start(struct runner_worker *w, struct vg_job *job, struct vg_err
 	int rc, n;
 
 	memset(&m, 0, sizeof m);
-	m.id = payload_movie_id(job, err);
+	m.id = runner_payload_id(job, "movie_id", err);
 	if (!m.id)
 		return err->rc;
 	r = vg_db_q(w->db, a, err,
@@ -493,7 +450,9 @@ static int step_start(struct runner_worker *w, struct vg_job *job, struct vg_err
 	if (!r)
 		return err->rc;
 	if (PQntuples(r) != 1)
-		return not_ours(w, a, job, m.id, err);
+		return runner_row_not_ours(w, a, job, RUNNER_ROW_MOVIE, m.id,
+		                           "only a rendering or assembling movie is assembled",
+		                           err);
 	if ((rc = movie_from_row(w, job, r, &m, err)) != VG_OK ||
 	    (rc = load_scenes(w, &m, &sc, &n, err)) != VG_OK)
 		return rc;
@@ -851,7 +810,9 @@ static int record_success(struct runner_worker *w, struct vg_job *job, const str
 		rc = err->rc;
 	else if (PQntuples(r) != 1) {
 		vg_db_rollback(w->db);
-		return not_ours(w, a, job, m->id, err);
+		return runner_row_not_ours(w, a, job, RUNNER_ROW_MOVIE, m->id,
+		                           "only a rendering or assembling movie is assembled",
+		                           err);
 	} else
 		rc = vg_queue_complete(w->db, a, job, err);
 	if (rc == VG_OK)
@@ -940,7 +901,7 @@ int j_movie_assemble_failed(struct runner_worker *w, struct vg_job *job, const s
                             struct vg_err *err)
 {
 	struct vg_arena *a = w->step_arena;
-	const char *id = payload_movie_id(job, err);
+	const char *id = runner_payload_id(job, "movie_id", err);
 	PGresult *r;
 	int rc;
 
@@ -967,7 +928,7 @@ int j_movie_assemble_failed(struct runner_worker *w, struct vg_job *job, const s
 int j_movie_assemble_cancelled(struct runner_worker *w, struct vg_job *job, struct vg_err *err)
 {
 	struct vg_arena *a = w->step_arena;
-	const char *id = payload_movie_id(job, err);
+	const char *id = runner_payload_id(job, "movie_id", err);
 	PGresult *r;
 	int rc;
 

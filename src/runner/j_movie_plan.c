@@ -33,56 +33,13 @@ struct plan_movie {
 	int scene_count, scene_duration_s;
 };
 
-static const char *payload_movie_id(const struct vg_job *job, struct vg_err *err)
-{
-	const char *id = json_string_value(json_object_get(job->payload, "movie_id"));
-
-	if (!id || !vg_str_is_uuid(id)) {
-		vg_err_set(
-		    err, VG_EINVAL, "bad_payload",
-		    "the job's payload has no valid movie_id (want {\"movie_id\": \"<uuid>\"})");
-		return NULL;
-	}
-	return id;
-}
-
-/* The movie no longer takes our updates: say why, cancelling the job if the movie was. */
-static int not_planning(struct runner_worker *w, struct vg_arena *a, const struct vg_job *job,
-                        const char *id, struct vg_err *err)
-{
-	PGresult *r = vg_db_q(w->db, a, err, "SELECT status, job_id FROM movies WHERE id = $1", id);
-	const char *status, *owner;
-
-	if (!r)
-		return err->rc;
-	if (PQntuples(r) == 0)
-		return vg_err_set(err, VG_EINVAL, "not_found", "movie %s no longer exists", id);
-	status = vg_db_get(r, 0, "status");
-	owner = vg_db_get(r, 0, "job_id");
-	if (!vg_str_eq(owner, job->id))
-		return vg_err_set(err, VG_EINVAL, "superseded",
-		                  "movie %s is no longer planned by this job", id);
-	if (vg_str_eq(status, "cancelled")) {
-		struct vg_err cerr;
-
-		vg_err_clear(&cerr);
-		if (vg_queue_cancel(w->db, a, job->id, &cerr) != VG_OK && cerr.rc != VG_ECONFLICT)
-			log_warnx("cannot cancel the job of cancelled movie %s: %s", id, cerr.msg);
-		return vg_err_set(err, VG_ECANCELLED, VG_QUEUE_CANCELLED, "movie %s was cancelled",
-		                  id);
-	}
-	return vg_err_set(err, VG_EINVAL, "unexpected_status",
-	                  "movie %s is %s; only a planning movie can be planned", id,
-	                  status ? status : "in no state");
-}
-
 static int load_movie(struct runner_worker *w, struct vg_arena *a, const struct vg_job *job,
                       struct plan_movie *m, struct vg_err *err)
 {
 	PGresult *r;
 
 	memset(m, 0, sizeof *m);
-	m->id = payload_movie_id(job, err);
+	m->id = runner_payload_id(job, "movie_id", err);
 	if (!m->id)
 		return err->rc;
 	r = vg_db_q(w->db, a, err,
@@ -93,7 +50,8 @@ static int load_movie(struct runner_worker *w, struct vg_arena *a, const struct 
 	if (!r)
 		return err->rc;
 	if (PQntuples(r) != 1)
-		return not_planning(w, a, job, m->id, err);
+		return runner_row_not_ours(w, a, job, RUNNER_ROW_MOVIE, m->id,
+		                           "only a planning movie can be planned", err);
 	m->concept = vg_db_get(r, 0, "concept");
 	m->script = vg_db_get(r, 0, "script");
 	m->planner = vg_db_get(r, 0, "planner");
@@ -269,7 +227,8 @@ static int record_plan(struct runner_worker *w, struct vg_job *job, const struct
 		rc = err->rc;
 	else if (PQntuples(r) != 1) {
 		vg_db_rollback(w->db);
-		return not_planning(w, a, job, m->id, err);
+		return runner_row_not_ours(w, a, job, RUNNER_ROW_MOVIE, m->id,
+		                           "only a planning movie can be planned", err);
 	}
 	for (int i = 0; rc == VG_OK && i < plan->n; i++)
 		rc = insert_scene(w, m, i + 1, &plan->scenes[i], err);
@@ -334,7 +293,7 @@ int j_movie_plan_failed(struct runner_worker *w, struct vg_job *job, const struc
                         struct vg_err *err)
 {
 	struct vg_arena *a = w->step_arena;
-	const char *id = payload_movie_id(job, err);
+	const char *id = runner_payload_id(job, "movie_id", err);
 	const char *code;
 	char *msg;
 	PGresult *r;

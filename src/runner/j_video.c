@@ -57,49 +57,6 @@ struct video {
 	uint32_t seed;
 };
 
-static const char *payload_video_id(const struct vg_job *job, struct vg_err *err)
-{
-	const char *id = json_string_value(json_object_get(job->payload, "video_id"));
-
-	if (!id || !vg_str_is_uuid(id)) {
-		vg_err_set(
-		    err, VG_EINVAL, "bad_payload",
-		    "the job's payload has no valid video_id (want {\"video_id\": \"<uuid>\"})");
-		return NULL;
-	}
-	return id;
-}
-
-/* The video no longer takes our updates: say why, cancelling the job if the video was. */
-static int not_running(struct runner_worker *w, struct vg_arena *a, const struct vg_job *job,
-                       const char *id, struct vg_err *err)
-{
-	PGresult *r = vg_db_q(w->db, a, err, "SELECT status, job_id FROM videos WHERE id = $1", id);
-	const char *status, *owner;
-
-	if (!r)
-		return err->rc;
-	if (PQntuples(r) == 0)
-		return vg_err_set(err, VG_EINVAL, "not_found", "video %s no longer exists", id);
-	status = vg_db_get(r, 0, "status");
-	owner = vg_db_get(r, 0, "job_id");
-	if (owner && !vg_str_eq(owner, job->id))
-		return vg_err_set(err, VG_EINVAL, "superseded",
-		                  "video %s is now rendered by job %s", id, owner);
-	if (vg_str_eq(status, "cancelled")) {
-		struct vg_err cerr;
-
-		vg_err_clear(&cerr);
-		if (vg_queue_cancel(w->db, a, job->id, &cerr) != VG_OK && cerr.rc != VG_ECONFLICT)
-			log_warnx("cannot cancel the job of cancelled video %s: %s", id, cerr.msg);
-		return vg_err_set(err, VG_ECANCELLED, VG_QUEUE_CANCELLED, "video %s was cancelled",
-		                  id);
-	}
-	return vg_err_set(err, VG_EINVAL, "unexpected_status",
-	                  "video %s is %s; only a running video can be rendered", id,
-	                  status ? status : "in no state");
-}
-
 static int load_video(struct runner_worker *w, struct vg_arena *a, const struct vg_job *job,
                       struct video *v, struct vg_err *err)
 {
@@ -108,7 +65,7 @@ static int load_video(struct runner_worker *w, struct vg_arena *a, const struct 
 	uint64_t s;
 
 	memset(v, 0, sizeof *v);
-	v->id = payload_video_id(job, err);
+	v->id = runner_payload_id(job, "video_id", err);
 	if (!v->id)
 		return err->rc;
 	r = vg_db_q(w->db, a, err,
@@ -165,7 +122,9 @@ static int set_stage(struct runner_worker *w, struct vg_arena *a, const struct v
 	    v->id, job->id, stage, tries, prog);
 	if (!r)
 		return err->rc;
-	return PQntuples(r) == 1 ? VG_OK : not_running(w, a, job, v->id, err);
+	return PQntuples(r) == 1 ? VG_OK
+	                         : runner_row_not_ours(w, a, job, RUNNER_ROW_VIDEO, v->id,
+	                                               "only a running video can be rendered", err);
 }
 
 /* Temp files of earlier, killed tries ("<final>.tmp.*", see vg_storage_tmp_path). */
@@ -226,7 +185,7 @@ static int step_start(struct runner_worker *w, struct vg_job *job, struct vg_err
 {
 	struct vg_arena *a = w->step_arena;
 	char tries[16];
-	const char *id = payload_video_id(job, err);
+	const char *id = runner_payload_id(job, "video_id", err);
 	long defer_ms;
 	PGresult *r;
 	int rc;
@@ -259,7 +218,8 @@ static int step_start(struct runner_worker *w, struct vg_job *job, struct vg_err
 		return err->rc;
 	}
 	if (PQntuples(r) != 1)
-		return not_running(w, a, job, id, err);
+		return runner_row_not_ours(w, a, job, RUNNER_ROW_VIDEO, id,
+		                           "only a running video can be rendered", err);
 	if (movie_take_needs_frame(r))
 		return vg_queue_advance(w->db, a, job, "continuity", w->conf->runner_lease_s, err);
 	if (vg_db_get_bool(r, 0, "enhance"))
@@ -307,7 +267,8 @@ static int step_enhance(struct runner_worker *w, struct vg_job *job, struct vg_e
 		if (!r)
 			return err->rc;
 		if (PQntuples(r) != 1)
-			return not_running(w, a, job, v.id, err);
+			return runner_row_not_ours(w, a, job, RUNNER_ROW_VIDEO, v.id,
+			                           "only a running video can be rendered", err);
 		log_info("video %s: prompt enhanced by %s", v.id,
 		         w->conf->providers_gemini_text_model);
 	}
@@ -526,7 +487,8 @@ static int record_success(struct runner_worker *w, struct vg_job *job, const str
 		rc = err->rc;
 	else if (PQntuples(r) != 1) {
 		vg_db_rollback(w->db);
-		return not_running(w, a, job, v->id, err);
+		return runner_row_not_ours(w, a, job, RUNNER_ROW_VIDEO, v->id,
+		                           "only a running video can be rendered", err);
 	} else
 		rc = vg_queue_complete(w->db, a, job, err);
 	if (rc == VG_OK)
@@ -657,7 +619,7 @@ static bool retryable_code(const char *code)
 int j_video_failed(struct runner_worker *w, struct vg_job *job, const struct vg_err *why,
                    struct vg_err *err)
 {
-	const char *id = payload_video_id(job, err);
+	const char *id = runner_payload_id(job, "video_id", err);
 	const char *code;
 	char *msg;
 	PGresult *r;
@@ -685,7 +647,7 @@ int j_video_failed(struct runner_worker *w, struct vg_job *job, const struct vg_
 
 int j_video_cancelled(struct runner_worker *w, struct vg_job *job, struct vg_err *err)
 {
-	const char *id = payload_video_id(job, err);
+	const char *id = runner_payload_id(job, "video_id", err);
 	PGresult *r;
 
 	if (!id)

@@ -86,6 +86,18 @@ void remote_loop(struct runner_worker *w);
 bool runner_should_abandon(struct runner_worker *w);
 long long runner_now_ms(void);
 
+/* The rows jobs work on (runner_rows.c). */
+enum runner_row { RUNNER_ROW_VIDEO, RUNNER_ROW_MOVIE };
+/* The UUID under key in the job's payload ({"video_id": "…"}); NULL with VG_EINVAL. */
+const char *runner_payload_id(const struct vg_job *job, const char *key, struct vg_err *err);
+/* A guarded update of row id matched nothing: says why — gone, now another job's, or
+ * cancelled (the job is cancelled too: VG_ECANCELLED/VG_QUEUE_CANCELLED) — or that its
+ * status is not the expected one (`expected` completes the message: "only a running video
+ * can be rendered"). */
+int runner_row_not_ours(struct runner_worker *w, struct vg_arena *a, const struct vg_job *job,
+                        enum runner_row table, const char *id, const char *expected,
+                        struct vg_err *err);
+
 /* video.generate (j_video.c) */
 int j_video_step(struct runner_worker *w, struct vg_job *job, struct vg_err *err);
 int j_video_failed(struct runner_worker *w, struct vg_job *job, const struct vg_err *why,
