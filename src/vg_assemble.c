@@ -341,8 +341,9 @@ static int film_copy(struct vg_arena *a, const char *ffmpeg, const struct vg_tak
 
 /* One filter graph over every take made ffmpeg demux all inputs at once and queue the
  * later ones' frames until their xfade began: memory grew with the film (13 GB at 30 takes
- * of 8 s 720p).  So the video is encoded in pieces of at most two inputs each, the audio
- * (small frames) in one graph over all takes while the pieces are joined by stream copy. */
+ * of 8 s 720p).  So the film is made in pieces of at most two inputs each (video as H.264,
+ * audio as PCM), then joined by the concat demuxer: video copied, audio encoded once.  (One
+ * audio graph over all takes still grew, 3 MB a take, from its open inputs and queues.) */
 
 struct graph {
 	struct vg_arena *a;
@@ -366,7 +367,7 @@ static void gp(struct graph *g, const char *fmt, ...)
 
 /* The film on whole frames: take i lasts frames[i], join k overlaps tf[k] frames (0 for a
  * cut).  Piece i = take i from the end of the transition into it to the start of the one
- * out of it, then that transition: frames[i] − tf[i−1] frames, starting at start[i]. */
+ * out of it, then that transition: frames[i] − tf[i−1] frames from film frame start[i]. */
 struct plan {
 	int n, w, h, fps;
 	const struct vg_take *takes;
@@ -410,7 +411,7 @@ static int plan_film(struct vg_arena *a, struct plan *p, struct vg_err *err)
 	p->d = vg_arena_alloc(a, sizeof(double) * (size_t)n);
 	p->frames = vg_arena_alloc(a, sizeof(long long) * (size_t)n);
 	p->tf = vg_arena_alloc(a, sizeof(long long) * (size_t)n);
-	p->start = vg_arena_alloc(a, sizeof(long long) * (size_t)n);
+	p->start = vg_arena_alloc(a, sizeof(long long) * (size_t)(n + 1));
 	if ((rc = quantise(p->takes, p->joins, n, p->fps, qt, qj, p->d, err)) != VG_OK)
 		return rc;
 	p->joins = qj;
@@ -422,6 +423,7 @@ static int plan_film(struct vg_arena *a, struct plan *p, struct vg_err *err)
 		p->start[i] = p->total_frames;
 		p->total_frames += p->frames[i] - (i > 0 ? p->tf[i - 1] : 0);
 	}
+	p->start[n] = p->total_frames;
 	return VG_OK;
 }
 
@@ -469,39 +471,69 @@ static void graph_video(struct graph *g, const struct plan *p, int input, long l
 	   input, p->fps, p->w, p->h, p->w, p->h, from, to, label);
 }
 
+/* Frames to samples on the film's clock. */
+static long long fsamples(const struct plan *p, long long frames)
+{
+	return samples((double)frames / p->fps);
+}
+
+/* Input in's audio (or silence) at 48 kHz stereo, padded to `to` samples, from `from`. */
+static void graph_audio(struct graph *g, bool has_audio, int in, long long from, long long to,
+                        const char *label)
+{
+	if (has_audio)
+		gp(g,
+		   "[%d:a]asetpts=PTS-STARTPTS,aresample=%d,"
+		   "aformat=sample_fmts=fltp:sample_rates=%d:channel_layouts=stereo,"
+		   "apad=whole_len=%lld,atrim=start_sample=%lld:end_sample=%lld,"
+		   "asetpts=PTS-STARTPTS[%s];",
+		   in, AS_RATE, AS_RATE, to, from, to, label);
+	else
+		gp(g, "anullsrc=r=%d:cl=stereo,aformat=sample_fmts=fltp,atrim=end_sample=%lld[%s];",
+		   AS_RATE, to - from, label);
+}
+
 /* Piece i's graph: its body alone for a cut (or the last take), else the body with the
- * transition's xfade into the head of take i+1 (input 1); exactly frames[i] − tf[i−1]. */
+ * transition's xfade (acrossfade) into the head of take i+1 (input 1).  The video is exactly
+ * frames[i] − tf[i−1] frames; the audio exactly its share of the film's samples, so the
+ * pieces add up to the film on both clocks. */
 static const char *piece_graph(struct vg_arena *a, const struct plan *p, int i)
 {
 	long long from = i > 0 ? p->tf[i - 1] : 0, t = p->tf[i], len = p->frames[i] - from;
+	long long as = fsamples(p, p->start[i + 1]) - fsamples(p, p->start[i]);
 	struct graph gr = {.a = a};
 	const char *s;
 
 	vg_buf_init(&gr.b, AS_GRAPH_MAX);
 	graph_video(&gr, p, 0, from, p->frames[i], "body");
+	graph_audio(&gr, p->takes[i].has_audio, 0, fsamples(p, from), samples(p->d[i]), "abody");
 	if (t == 0) {
-		gp(&gr, "[body]null[v]");
+		gp(&gr, "[body]null[v];[abody]");
 	} else {
 		graph_video(&gr, p, 1, 0, t, "head");
+		graph_audio(&gr, p->takes[i + 1].has_audio, 1, 0, fsamples(p, t), "ahead");
 		/* the head's frames all fall inside the xfade: it ends with them */
 		gp(&gr,
 		   "[body][head]xfade=transition=%s:duration=%s:offset=%s,"
-		   "tpad=stop_mode=clone:stop_duration=1,trim=end_frame=%lld[v]",
+		   "tpad=stop_mode=clone:stop_duration=1,trim=end_frame=%lld[v];"
+		   "[abody][ahead]acrossfade=ns=%lld,",
 		   p->joins[i].transition, vg_media_decimal(a, 6, (double)t / p->fps),
-		   vg_media_decimal(a, 6, (double)(len - t) / p->fps), len);
+		   vg_media_decimal(a, 6, (double)(len - t) / p->fps), len, fsamples(p, t));
 	}
+	gp(&gr, "apad=whole_len=%lld,atrim=end_sample=%lld[a]", as, as);
 	s = gr.full ? NULL : vg_arena_strdup(a, vg_buf_str(&gr.b));
 	vg_buf_free(&gr.b);
 	return s;
 }
 
-static char *piece_path(struct vg_arena *a, const struct plan *p, int i)
+/* ext "mp4" for the video, "wav" for the audio (float: encoded to AAC once, at the join) */
+static char *piece_path(struct vg_arena *a, const struct plan *p, int i, const char *ext)
 {
-	return vg_arena_printf(a, "%s/piece_%04d.mp4", p->dir, i);
+	return vg_arena_printf(a, "%s/piece_%04d.%s", p->dir, i, ext);
 }
 
-/* The film's x264 settings, video only; the keyframe interval counts from the piece's
- * start. */
+/* The film's x264 settings (the keyframe interval counts from the piece's start), the
+ * audio as PCM beside it. */
 static int encode_piece(struct vg_arena *a, const char *ffmpeg, const struct plan *p, int i,
                         int timeout_s, struct vg_err *err)
 {
@@ -517,61 +549,18 @@ static int encode_piece(struct vg_arena *a, const char *ffmpeg, const struct pla
 	if (p->tf[i] > 0)
 		args_add(&g, "-t", vg_media_decimal(a, 6, (double)(p->tf[i] + 2) / p->fps), "-i",
 		         vg_media_url(a, p->takes[i + 1].path), NULL);
-	args_add(&g, "-filter_complex", graph, "-map", "[v]", "-an", "-c:v", "libx264", "-preset",
+	args_add(&g, "-filter_complex", graph, "-map", "[v]", "-c:v", "libx264", "-preset",
 	         "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-g",
 	         vg_arena_printf(a, "%d", 2 * p->fps), "-fflags", "+bitexact", "-flags:v",
 	         "+bitexact", "-map_metadata", "-1", "-f", "mp4",
-	         vg_media_url(a, piece_path(a, p, i)), NULL);
+	         vg_media_url(a, piece_path(a, p, i, "mp4")), "-map", "[a]", "-c:a", "pcm_f32le",
+	         "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1", "-f",
+	         "wav", vg_media_url(a, piece_path(a, p, i, "wav")), NULL);
 	return run_step(&g, time_left(p), timeout_s, i + 1, err);
 }
 
-/* Audio to 48 kHz stereo, exactly its take's quantised duration, silence when it has none;
- * input i+1 (input 0 is the pieces' list). */
-static void graph_audio(struct graph *g, const struct plan *p, int i)
-{
-	long long ns = samples(p->d[i]);
-
-	if (p->takes[i].has_audio)
-		gp(g,
-		   "[%d:a]asetpts=PTS-STARTPTS,aresample=%d,"
-		   "aformat=sample_fmts=fltp:sample_rates=%d:channel_layouts=stereo,"
-		   "apad=whole_len=%lld,atrim=end_sample=%lld[a%d];",
-		   i + 1, AS_RATE, AS_RATE, ns, ns, i);
-	else
-		gp(g,
-		   "anullsrc=r=%d:cl=stereo,aformat=sample_fmts=fltp,atrim=end_sample=%lld[a%d];",
-		   AS_RATE, ns, i);
-}
-
-/* The joins on the audio: acrossfade over the transition's time (the video shrinks alike)
- * or concat for a cut; then exactly the film's length. */
-static const char *audio_graph(struct vg_arena *a, const struct plan *p)
-{
-	struct graph gr = {.a = a};
-	const char *au = "a0", *s;
-	long long nt = samples(p->total);
-
-	vg_buf_init(&gr.b, AS_GRAPH_MAX);
-	for (int i = 0; i < p->n; i++)
-		graph_audio(&gr, p, i);
-	for (int k = 0; k < p->n - 1; k++) {
-		const char *na = vg_arena_printf(a, "ja%d", k);
-
-		if (p->tf[k] == 0)
-			gp(&gr, "[%s][a%d]concat=n=2:v=0:a=1[%s];", au, k + 1, na);
-		else
-			gp(&gr, "[%s][a%d]acrossfade=d=%s[%s];", au, k + 1,
-			   vg_media_decimal(a, 6, p->joins[k].duration_s), na);
-		au = na;
-	}
-	gp(&gr, "[%s]apad=whole_len=%lld,atrim=end_sample=%lld[aout]", au, nt, nt);
-	s = gr.full ? NULL : vg_arena_strdup(a, vg_buf_str(&gr.b));
-	vg_buf_free(&gr.b);
-	return s;
-}
-
 /* The pieces in order for the concat demuxer, quoted like the takes of a stream copy. */
-static int pieces_list(struct vg_arena *a, const struct plan *p, const char *list,
+static int pieces_list(struct vg_arena *a, const struct plan *p, const char *ext, const char *list,
                        struct vg_err *err)
 {
 	struct vg_take *pieces = vg_arena_alloc(a, sizeof *pieces * (size_t)p->n);
@@ -579,7 +568,7 @@ static int pieces_list(struct vg_arena *a, const struct plan *p, const char *lis
 	int rc;
 
 	for (int i = 0; i < p->n; i++)
-		pieces[i] = (struct vg_take){.path = piece_path(a, p, i)};
+		pieces[i] = (struct vg_take){.path = piece_path(a, p, i, ext)};
 	vg_buf_init(&b, AS_GRAPH_MAX);
 	rc = concat_list(a, pieces, p->n, &b, err);
 	if (rc == VG_OK)
@@ -588,25 +577,22 @@ static int pieces_list(struct vg_arena *a, const struct plan *p, const char *lis
 	return rc;
 }
 
-/* The pieces copied end to end with the audio encoded over them, into tmp. */
+/* The video pieces copied end to end, the audio pieces encoded to AAC once, into tmp. */
 static int join_pieces(struct vg_arena *a, const char *ffmpeg, const struct plan *p,
                        const char *tmp, int timeout_s, struct vg_err *err)
 {
-	const char *list = vg_arena_printf(a, "%s/pieces.txt", p->dir), *graph = audio_graph(a, p);
+	const char *vlist = vg_arena_printf(a, "%s/video.txt", p->dir);
+	const char *alist = vg_arena_printf(a, "%s/audio.txt", p->dir);
 	struct args g;
 	int rc;
 
-	if (!graph)
-		return vg_err_set(err, VG_EINTERNAL, NULL,
-		                  "the film's audio filter graph passed %d bytes", AS_GRAPH_MAX);
-	if ((rc = pieces_list(a, p, list, err)) != VG_OK)
+	if ((rc = pieces_list(a, p, "mp4", vlist, err)) != VG_OK ||
+	    (rc = pieces_list(a, p, "wav", alist, err)) != VG_OK)
 		return rc;
-	args_init(&g, a, 2 * p->n + 64, ffmpeg);
-	args_add(&g, "-f", "concat", "-safe", "0", "-i", vg_media_url(a, list), NULL);
-	for (int i = 0; i < p->n; i++)
-		args_add(&g, "-i", vg_media_url(a, p->takes[i].path), NULL);
-	args_add(&g, "-filter_complex", graph, "-map", "0:v:0", "-map", "[aout]", "-c:v", "copy",
-	         "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2", NULL);
+	args_init(&g, a, 64, ffmpeg);
+	args_add(&g, "-f", "concat", "-safe", "0", "-i", vg_media_url(a, vlist), "-f", "concat",
+	         "-safe", "0", "-i", vg_media_url(a, alist), "-map", "0:v:0", "-map", "1:a:0",
+	         "-c:v", "copy", "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2", NULL);
 	add_mp4_tail(&g, a, tmp);
 	rc = run_step(&g, time_left(p), timeout_s, 0, err);
 	if (rc == VG_OK && !file_nonempty(tmp))
@@ -862,13 +848,15 @@ int vg_assemble_webm(const char *ffmpeg, const char *film_mp4, const char *out_w
 	char *tmp = vg_storage_tmp_path(a, out_webm);
 
 	args_init(&g, a, 64, ffmpeg);
-	/* Constant quality (-b:v 0 -crf), row threads; "good" at cpu-used 4 is the usual
-	 * speed/size balance for VOD. */
+	/* Constant quality (-b:v 0 -crf).  "good" (any cpu-used: libvpx caps it at 5) ran
+	 * 30 s of 720p in 35 s on 2 cores; realtime at cpu-used 6 in 7.5 s, SSIM 0.994 against
+	 * 0.996, 25% larger (tests/bench/README.md). */
 	args_add(&g, "-i", vg_media_url(a, film_mp4), "-map", "0:v:0", "-map", "0:a?", "-c:v",
-	         "libvpx-vp9", "-b:v", "0", "-crf", "33", "-deadline", "good", "-cpu-used", "4",
-	         "-row-mt", "1", "-pix_fmt", "yuv420p", "-c:a", "libopus", "-b:a", "96k", "-ar",
-	         "48000", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
-	         "-map_metadata", "-1", "-f", "webm", vg_media_url(a, tmp), NULL);
+	         "libvpx-vp9", "-b:v", "0", "-crf", "33", "-deadline", "realtime", "-cpu-used", "6",
+	         "-row-mt", "1", "-tile-columns", "2", "-threads", "2", "-pix_fmt", "yuv420p",
+	         "-c:a", "libopus", "-b:a", "96k", "-ar", "48000", "-fflags", "+bitexact",
+	         "-flags:v", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1", "-f",
+	         "webm", vg_media_url(a, tmp), NULL);
 	rc = run_commit(&g, tmp, out_webm, timeout_s, "encoding the WebM", err);
 	vg_arena_destroy(a);
 	return rc;

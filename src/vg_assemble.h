@@ -58,9 +58,12 @@ int vg_assemble_check(const struct vg_take *takes, const struct vg_join *joins, 
 bool vg_assemble_can_copy(const struct vg_take *takes, const struct vg_join *joins, int n);
 
 /* The film as MP4 (H.264 yuv420p + AAC 48 kHz stereo, faststart) of width×height at fps.
- * Stream copy when the takes already are that format and every join is a cut; otherwise one
- * filter graph that normalises each take and applies the joins.  Audio lasts as long as
- * the video (silence where a take has none). */
+ * Stream copy when the takes already are that format and every join is a cut; otherwise
+ * one piece per take (an ffmpeg of at most two inputs: the take normalised, then the
+ * xfade/acrossfade into the next take's head; video as H.264, audio as PCM) in a temp
+ * directory beside out_mp4, joined by the concat demuxer (video copied, audio encoded
+ * once): memory does not grow with the number of takes.  Audio lasts as long as the video
+ * (silence where a take has none); timeout_s bounds the whole call. */
 int vg_assemble_film(const char *ffmpeg, const struct vg_take *takes, const struct vg_join *joins,
                      int n, int width, int height, int fps, const char *out_mp4, int timeout_s,
                      struct vg_err *err);

@@ -396,7 +396,7 @@ static void test_exactly_one_source(void)
 	             "scenes", "cannot be combined with concept");
 	expect_field("{\"title\":\"T\",\"script\":\"c\",\"scenes\":[{\"prompt\":\"p\"}]}", "scenes",
 	             "cannot be combined with script");
-	expect_ok("{\"title\":\"T\",\"concept\":null,\"script\":\"s\"}");
+	expect_ok("{\"title\":\"T\",\"concept\":null,\"script\":\"one two three four five\"}");
 }
 
 static void test_scene_fields(void)
