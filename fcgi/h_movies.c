@@ -546,60 +546,13 @@ static int delete_in_txn(struct vg_req *r, const char *id, struct deleted *d, st
 	return VG_OK;
 }
 
-/* Removes name under dirfd and everything below it, never following a symbolic link (a
- * link is removed, not what it points at) and never deeper than MAX_TREE_DEPTH. */
-static int remove_tree_at(int dirfd, const char *name, int depth)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int rc = 0;
-
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		if (errno == ENOTDIR || errno == ELOOP)
-			return unlinkat(dirfd, name, 0) == 0 || errno == ENOENT ? 0 : -1;
-		return -1;
-	}
-	DIR *dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -1;
-	}
-	for (struct dirent *e; (e = readdir(dir));) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (depth >= MAX_TREE_DEPTH || remove_tree_at(fd, e->d_name, depth + 1) != 0)
-			rc = -1;
-	}
-	closedir(dir);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
-		rc = -1;
-	return rc;
-}
-
 /* storage.dir/movies/<xx>/<movie_id>: the movie's every assembly. */
 static void remove_movie_dir(struct vg_req *r, const char *id)
 {
-	char prefix[3];
-	int root, movies, xx;
-
-	if (!vg_str_is_uuid(id))
-		return;
-	vg_strlcpy(prefix, id, sizeof prefix);
-	root = open(r->conf->storage_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		return;
-	movies = openat(root, "movies", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	xx = movies < 0 ? -1
-	                : openat(movies, prefix, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (xx >= 0 && remove_tree_at(xx, id, 0) != 0)
-		log_warn("cannot remove all of %s/movies/%s/%s (veogen-cleanup will)",
-		         r->conf->storage_dir, prefix, id);
-	if (xx >= 0)
-		close(xx);
-	if (movies >= 0)
-		close(movies);
-	close(root);
+	if (vg_str_is_uuid(id))
+		vg_storage_remove_tree(
+		    vg_arena_printf(r->a, "%s/movies/%.2s/%s", r->conf->storage_dir, id, id),
+		    MAX_TREE_DEPTH);
 }
 
 int h_movies_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err)

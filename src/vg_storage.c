@@ -2,6 +2,7 @@
  * directory) and streaming SHA-256.  Storage failures are 503s: the disk is a dependency. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -223,4 +224,54 @@ int vg_storage_check(const char *dir, struct vg_err *err)
 	if (access(dir, W_OK | X_OK) != 0)
 		return storage_unavailable(err, "not writable:", dir, errno);
 	return VG_OK;
+}
+
+/* name under dirfd and everything below it, without following links. */
+static int remove_tree_at(int dirfd, const char *name, int depth, int max_depth)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ENOTDIR || errno == ELOOP)
+			return unlinkat(dirfd, name, 0) == 0 || errno == ENOENT ? 0 : -1;
+		return -1;
+	}
+	DIR *dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return -1;
+	}
+	for (struct dirent *e; (e = readdir(dir));) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (depth >= max_depth || remove_tree_at(fd, e->d_name, depth + 1, max_depth) != 0)
+			rc = -1;
+	}
+	closedir(dir);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+		rc = -1;
+	return rc;
+}
+
+int vg_storage_remove_tree(const char *path, int max_depth)
+{
+	const char *slash = strrchr(path, '/');
+	char parent[4096];
+	int pfd, rc;
+
+	if (!slash || slash[1] == '\0' || (size_t)(slash - path) >= sizeof parent)
+		return -1;
+	memcpy(parent, path, (size_t)(slash - path));
+	parent[slash - path] = '\0';
+	pfd = open(parent[0] ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	rc = remove_tree_at(pfd, slash + 1, 0, max_depth);
+	close(pfd);
+	if (rc != 0)
+		log_warn("cannot remove all of %s (veogen-cleanup will)", path);
+	return rc;
 }

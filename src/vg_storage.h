@@ -28,6 +28,10 @@ int vg_storage_commit(const char *tmp_path, const char *final_path, struct vg_er
 /* SHA-256 (hex, 65 bytes) and size of a file (size may be NULL).  VG_ENOTFOUND when the
  * file is missing, VG_EUNAVAIL when it cannot be read. */
 int vg_storage_file_sha256(const char *path, char hex[65], uint64_t *size, struct vg_err *err);
+/* Removes path and, when it is a directory, everything below it: symbolic links are
+ * removed, never followed, and nothing deeper than max_depth levels is touched.  0 when
+ * everything went (or nothing was there), -1 when something was left (logged). */
+int vg_storage_remove_tree(const char *path, int max_depth);
 /* Checks dir exists and is writable (for readyz): VG_OK or VG_EUNAVAIL. */
 int vg_storage_check(const char *dir, struct vg_err *err);
 

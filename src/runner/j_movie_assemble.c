@@ -15,7 +15,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,37 +81,9 @@ static void remove_file(const char *path)
 		log_warn("cannot remove %s", path);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static void remove_tree(const char *path)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	if (remove(path) != 0 && errno != ENOENT)
-		log_warn("cannot remove %s", path);
-	return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-	if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
-		log_warn("cannot remove %s", dir);
-}
-
-/* Removes one assembly's directory, rel = movie_output_rel(movie, <job uuid>) and nothing
- * else: a corrupt output_dir must never point the removal elsewhere. */
-static void remove_output_dir(const struct vg_conf *c, struct vg_arena *a, const char *movie_id,
-                              const char *rel)
-{
-	const char *dir = movie_dir_rel(a, movie_id);
-	size_t dlen = dir ? strlen(dir) : 0;
-
-	if (!dir || !rel || strncmp(rel, dir, dlen) != 0 || rel[dlen] != '/' ||
-	    !vg_str_is_uuid(rel + dlen + 1)) {
-		log_warnx("movie %s: not removing %s, which is not one of its assemblies", movie_id,
-		          rel ? rel : "(null)");
-		return;
-	}
-	remove_tree(vg_arena_printf(a, "%s/%s", c->storage_dir, rel));
+	vg_storage_remove_tree(path, MOVIE_OUTPUT_DEPTH);
 }
 
 /* Temp files and directories of killed tries ("<name>.tmp.*", see vg_storage_tmp_path). */
@@ -863,7 +834,7 @@ static int step_finalize(struct runner_worker *w, struct vg_job *job, struct vg_
 	         pr.video_duration_s, (unsigned long long)size, sha);
 	/* the film served until now; its readers had their answer before the commit */
 	if (prev && !vg_str_eq(prev, m.out_rel))
-		remove_output_dir(c, a, m.id, prev);
+		movie_remove_output(c, a, m.id, prev);
 	return RUNNER_DONE;
 }
 
@@ -893,7 +864,7 @@ static void remove_job_outputs(struct runner_worker *w, const char *movie_id, co
 	char *rel = movie_output_rel(a, movie_id, job_id);
 
 	if (rel && !vg_str_eq(rel, output_dir))
-		remove_output_dir(w->conf, a, movie_id, rel);
+		movie_remove_output(w->conf, a, movie_id, rel);
 	vg_arena_reset(a);
 }
 
@@ -955,118 +926,4 @@ int j_movie_assemble_cancelled(struct runner_worker *w, struct vg_job *job, stru
 	remove_job_outputs(w, id, job->id,
 	                   r && PQntuples(r) == 1 ? vg_db_get(r, 0, "output_dir") : NULL);
 	return VG_OK;
-}
-
-/* ---- master housekeeping ---- */
-
-/* Planning movies whose plan job ended without its worker (rescue gave up, cancelled while
- * queued): nothing else of theirs runs, one guarded UPDATE closes them. */
-static int reconcile_plans(struct vg_db *db, struct vg_arena *a, struct vg_err *err)
-{
-	PGresult *r = vg_db_q0(
-	    db, a, err,
-	    "UPDATE movies m SET status = CASE WHEN j.state = 'cancelled' THEN 'cancelled' ELSE "
-	    "'failed' END, stage = NULL, error = CASE WHEN j.state = 'cancelled' THEN "
-	    "jsonb_build_object('code', 'cancelled', 'message', 'the movie was cancelled before "
-	    "it was planned', 'retryable', false) ELSE jsonb_build_object('code', 'plan_failed', "
-	    "'message', CASE WHEN j.last_error->>'code' IN ('lease_expired', 'worker_restarted') "
-	    "THEN format('the movie could not be planned: the planner stopped while working on "
-	    "it (try %s of %s)', j.retries, j.max_attempts) ELSE 'the movie could not be "
-	    "planned: ' || coalesce(j.last_error->>'message', 'its job failed') END, 'retryable', "
-	    "false) END, finished_at = coalesce(j.finished_at, now()), updated_at = now() FROM "
-	    "jobs j WHERE m.job_id = j.id AND j.kind = 'movie.plan' AND j.state IN ('failed', "
-	    "'cancelled') AND m.status = 'planning' RETURNING m.id");
-
-	if (!r)
-		return err->rc;
-	if (PQntuples(r) > 0)
-		log_info("reconcile: %d planning movies whose plan job had ended were closed",
-		         PQntuples(r));
-	return VG_OK;
-}
-
-/* Rendering or assembling movies whose assembly job ended without its worker: failed →
- * the movie fails, cancelled → it is cancelled; either way what still runs of it stops. */
-static int reconcile_assemblies(const struct vg_conf *conf, struct vg_db *db, struct vg_arena *a,
-                                struct vg_err *err)
-{
-	PGresult *r = vg_db_q0(
-	    db, a, err,
-	    "SELECT m.id, j.id AS job_id, j.state, j.last_error->>'code' AS code, "
-	    "j.last_error->>'message' AS message, j.retries, j.max_attempts FROM movies m JOIN "
-	    "jobs j ON j.id = m.job_id WHERE j.kind = 'movie.assemble' AND j.state IN ('failed', "
-	    "'cancelled') AND m.status IN ('rendering', 'assembling') LIMIT 100");
-	int closed = 0;
-
-	if (!r)
-		return err->rc;
-	for (int i = 0; i < PQntuples(r); i++) {
-		const char *id = vg_db_get(r, i, "id"), *code = vg_db_get(r, i, "code");
-		const char *msg = vg_db_get(r, i, "message");
-		bool cancelled = vg_str_eq(vg_db_get(r, i, "state"), "cancelled"), done = false;
-		int rc;
-
-		if (cancelled)
-			rc = vg_movie_stop(db, a, id, "cancelled", "cancelled",
-			                   "the movie was cancelled before it finished", NULL, NULL,
-			                   &done, err);
-		else if (vg_str_eq(code, "lease_expired") || vg_str_eq(code, "worker_restarted"))
-			rc = movie_fail(db, a, id, "assembly_failed",
-			                vg_arena_printf(a,
-			                                "the film could not be assembled: the "
-			                                "assembler stopped while working on it "
-			                                "(try %s of %s)",
-			                                vg_db_get(r, i, "retries"),
-			                                vg_db_get(r, i, "max_attempts")),
-			                NULL, NULL, &done, err);
-		else
-			rc = movie_fail(db, a, id, "assembly_failed",
-			                vg_arena_printf(a, "the film could not be assembled: %s",
-			                                msg ? msg : "its job failed"),
-			                NULL, NULL, &done, err);
-		if (rc != VG_OK)
-			return rc;
-		/* the ended job's own outputs: never the film served (only success sets it) */
-		remove_output_dir(conf, a, id, movie_output_rel(a, id, vg_db_get(r, i, "job_id")));
-		closed += done;
-	}
-	if (closed > 0)
-		log_info("reconcile: %d movies whose assembly job had ended were closed", closed);
-	return VG_OK;
-}
-
-/* Rendering movies whose current take failed without its job's hook (the rescue gave up on
- * it and j_video_reconcile closed the video): the movie fails as the hook would have. */
-static int reconcile_takes(struct vg_db *db, struct vg_arena *a, struct vg_err *err)
-{
-	PGresult *r = vg_db_q0(
-	    db, a, err,
-	    "SELECT v.id, v.error->>'code' AS code, v.error->>'message' AS message FROM movies m "
-	    "JOIN scenes s ON s.movie_id = m.id JOIN videos v ON v.id = s.video_id WHERE "
-	    "m.status = 'rendering' AND NOT s.stale AND v.status = 'failed' LIMIT 100");
-
-	if (!r)
-		return err->rc;
-	for (int i = 0; i < PQntuples(r); i++) {
-		const char *code = vg_db_get(r, i, "code"), *msg = vg_db_get(r, i, "message");
-		int rc = movie_take_failed(db, a, vg_db_get(r, i, "id"), code ? code : "internal",
-		                           msg ? msg : "the take failed", err);
-
-		if (rc != VG_OK)
-			return rc;
-	}
-	if (PQntuples(r) > 0)
-		log_info("reconcile: %d failed scene takes closed their movies", PQntuples(r));
-	return VG_OK;
-}
-
-int j_movie_reconcile(const struct vg_conf *conf, struct vg_db *db, struct vg_arena *a,
-                      struct vg_err *err)
-{
-	int rc;
-
-	if ((rc = reconcile_plans(db, a, err)) != VG_OK ||
-	    (rc = reconcile_assemblies(conf, db, a, err)) != VG_OK)
-		return rc;
-	return reconcile_takes(db, a, err);
 }

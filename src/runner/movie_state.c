@@ -1,6 +1,8 @@
 /* The movie rows the runner's jobs change together (see movie_state.h). */
 #include "config.h"
 
+#include <string.h>
+
 #include "movie_state.h"
 #include "vg_movie_stop.h"
 #include "vg_log.h"
@@ -50,4 +52,22 @@ char *movie_output_rel(struct vg_arena *a, const char *movie_id, const char *job
 	if (!dir || !vg_str_is_uuid(job_id))
 		return NULL;
 	return vg_arena_printf(a, "%s/%s", dir, job_id);
+}
+
+/* Removes one assembly's directory, rel = movie_output_rel(movie, <job uuid>) and nothing
+ * else: a corrupt output_dir must never point the removal elsewhere. */
+void movie_remove_output(const struct vg_conf *c, struct vg_arena *a, const char *movie_id,
+                         const char *rel)
+{
+	const char *dir = movie_dir_rel(a, movie_id);
+	size_t dlen = dir ? strlen(dir) : 0;
+
+	if (!dir || !rel || strncmp(rel, dir, dlen) != 0 || rel[dlen] != '/' ||
+	    !vg_str_is_uuid(rel + dlen + 1)) {
+		log_warnx("movie %s: not removing %s, which is not one of its assemblies", movie_id,
+		          rel ? rel : "(null)");
+		return;
+	}
+	vg_storage_remove_tree(vg_arena_printf(a, "%s/%s", c->storage_dir, rel),
+	                       MOVIE_OUTPUT_DEPTH);
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "vg_arena.h"
+#include "vg_conf.h"
 #include "vg_db.h"
 #include "vg_err.h"
 
@@ -27,5 +28,13 @@ int movie_take_failed(struct vg_db *db, struct vg_arena *a, const char *video_id
  * one assembly's ("movies/xx/<movie>/<job>"); NULL for ids that are not UUIDs. */
 char *movie_dir_rel(struct vg_arena *a, const char *movie_id);
 char *movie_output_rel(struct vg_arena *a, const char *movie_id, const char *job_id);
+
+/* An assembly's directory goes no deeper than <assembly>/hls/seg_NNN.ts. */
+#define MOVIE_OUTPUT_DEPTH 3
+
+/* Removes one assembly's directory (rel = movie_output_rel(movie_id, <job uuid>)) and
+ * nothing else: a corrupt output_dir never points the removal elsewhere. */
+void movie_remove_output(const struct vg_conf *c, struct vg_arena *a, const char *movie_id,
+                         const char *rel);
 
 #endif
