@@ -546,18 +546,19 @@ static PGresult *video_rows(PGconn *db)
 	    "\"sha256\":\"ab\",\"mime_type\":\"video/mp4\",\"has_audio\":true}'::jsonb, "
 	    " 0.25::numeric(12,4), '2026-11-24 10:00:00+00'::timestamptz, "
 	    " '2026-11-24 10:00:01+00'::timestamptz, '2026-11-24 10:00:09.7+00'::timestamptz, "
-	    " '" U4 "'::uuid, true, 'a fox at dawn, golden light', 0.2::numeric(12,4)), "
+	    " '" U4 "'::uuid, true, 'a fox at dawn, golden light', 0.2::numeric(12,4), "
+	    " '" U2 "'::uuid, '" U3 "'::uuid), "
 	    "('" U2 "'::uuid, 'failed', 40::smallint, 'generating', 'p', NULL, NULL, "
 	    " 8::smallint, '16:9', '720p', NULL::bigint, NULL::uuid, NULL::uuid, '{}'::uuid[], "
 	    " 'local', 'veogen-preview-1', NULL, 3, "
 	    " '{\"code\":\"provider_timeout\",\"message\":\"m\",\"retryable\":true}'::jsonb, NULL, "
 	    " 0::numeric(12,4), '2026-11-24 10:00:00+00'::timestamptz, NULL, NULL, '" U4 "'::uuid, "
-	    " false, NULL, 0::numeric(12,4))"
+	    " false, NULL, 0::numeric(12,4), NULL::uuid, NULL::uuid)"
 	    ") AS v(id, status, progress, stage, prompt, negative_prompt, style, duration_seconds, "
 	    " aspect_ratio, resolution, seed, image_id, last_frame_id, reference_image_ids, "
 	    " provider, model, webhook_url, attempts, error, result, estimated_cost_usd, "
 	    " created_at, started_at, finished_at, user_id, enhance_prompt, enhanced_prompt, "
-	    " spent_cost_usd)",
+	    " spent_cost_usd, movie_id, scene_id)",
 	    PGRES_TUPLES_OK);
 	PQclear(exec_ok(db, "ROLLBACK", PGRES_COMMAND_OK));
 	return r;
@@ -598,6 +599,7 @@ static void test_to_json(void)
 	               "\"has_audio\":true},\"estimated_cost_usd\":0.25,"
 	               "\"spent_cost_usd\":0.2,\"enhance_prompt\":true,"
 	               "\"enhanced_prompt\":\"a fox at dawn, golden light\","
+	               "\"movie_id\":\"" U2 "\",\"scene_id\":\"" U3 "\","
 	               "\"created_at\":\"2026-11-24T10:00:00Z\","
 	               "\"started_at\":\"2026-11-24T10:00:01Z\","
 	               "\"finished_at\":\"2026-11-24T10:00:09Z\",\"links\":{\"self\":"
@@ -616,6 +618,7 @@ static void test_to_json(void)
 	               "\"error\":{\"code\":\"provider_timeout\",\"message\":\"m\","
 	               "\"retryable\":true},\"result\":null,\"estimated_cost_usd\":0.0,"
 	               "\"spent_cost_usd\":0.0,\"enhance_prompt\":false,\"enhanced_prompt\":null,"
+	               "\"movie_id\":null,\"scene_id\":null,"
 	               "\"created_at\":\"2026-11-24T10:00:00Z\",\"started_at\":null,"
 	               "\"finished_at\":null,\"links\":{\"self\":\"/api/v1/videos/" U2 "\"}}");
 	CU_ASSERT_TRUE(json_is_real(json_object_get(o, "estimated_cost_usd")));
