@@ -81,6 +81,7 @@ for ((r = 0; r < REPEAT; r++)); do
 	t0=$(now)
 	rss ffmpeg -nostdin -loglevel error -f concat -safe 0 -i "$WORK/list.txt" -map 0:v:0 -map 0:a:0 \
 		-c copy -movflags +faststart -y "$WORK/ff_cut.mp4"
+	sync "$WORK/ff_cut.mp4" # veogen fsyncs its film before the rename: the same durable write
 	ff_cut=$(best "$ff_cut" "$(elapsed "$t0" "$(now)")")
 done
 cut_mb=$(peak)
@@ -106,6 +107,7 @@ for ((r = 0; r < REPEAT; r++)); do
 	rss ffmpeg -nostdin -loglevel error "${inputs[@]}" -filter_complex "$graph" -map "[$v]" -map "[$a]" \
 		-c:v libx264 -preset veryfast -crf 20 -pix_fmt yuv420p -g 48 -c:a aac -b:a 128k -ar 48000 \
 		-ac 2 -movflags +faststart -y "$WORK/ff_fade.mp4"
+	sync "$WORK/ff_fade.mp4"
 	ff_fade=$(best "$ff_fade" "$(elapsed "$t0" "$(now)")")
 	ff_fade_mb=$(peak)
 done
