@@ -409,8 +409,13 @@ static int graph_text(struct render *r, const struct palette *pal, const char *p
 	const char *font = font_option(r);
 	int base = p->width < p->height ? p->width : p->height;
 	int label_fs = base / 36, margin = base / 40;
-	/* Over an image the text waits half a second, so the first frames show the image. */
-	const char *alpha = p->image_path ? "'clip((t-0.5)/0.75,0,1)'" : "'clip(t/0.6,0,1)'";
+	/* Over an image the text waits half a second, so the first frames show the image.  It
+	 * is gone for the last quarter second, so the last frame (the next scene's first, with
+	 * continuity) carries the picture and not this scene's words. */
+	const char *fade_out = vg_arena_printf(r->a, "clip((%d-0.25-t)/0.75,0,1)", p->duration_s);
+	const char *alpha =
+	    vg_arena_printf(r->a, "'min(%s,%s)'",
+	                    p->image_path ? "clip((t-0.5)/0.75,0,1)" : "clip(t/0.6,0,1)", fade_out);
 	const char *box = p->image_path ? vg_arena_printf(r->a, "0x%02X%02X%02X@0.6", pal->a[0],
 	                                                  pal->a[1], pal->a[2])
 	                                : "black@0.35";

@@ -784,13 +784,8 @@ static int record_success(struct runner_worker *w, struct vg_job *job, const str
 		return runner_row_not_ours(w, a, job, RUNNER_ROW_MOVIE, m->id,
 		                           "only a rendering or assembling movie is assembled",
 		                           err);
-	} else
-		rc = vg_queue_complete(w->db, a, job, err);
-	if (rc == VG_OK)
-		rc = vg_db_commit(w->db, a, err);
-	if (rc != VG_OK)
-		vg_db_rollback(w->db);
-	return rc;
+	}
+	return runner_complete_txn(w, a, job, rc, err);
 }
 
 static int step_finalize(struct runner_worker *w, struct vg_job *job, struct vg_err *err)

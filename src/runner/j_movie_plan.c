@@ -232,13 +232,7 @@ static int record_plan(struct runner_worker *w, struct vg_job *job, const struct
 	}
 	for (int i = 0; rc == VG_OK && i < plan->n; i++)
 		rc = insert_scene(w, m, i + 1, &plan->scenes[i], err);
-	if (rc == VG_OK)
-		rc = vg_queue_complete(w->db, a, job, err);
-	if (rc == VG_OK)
-		rc = vg_db_commit(w->db, a, err);
-	if (rc != VG_OK)
-		vg_db_rollback(w->db);
-	return rc;
+	return runner_complete_txn(w, a, job, rc, err);
 }
 
 static int step_start(struct runner_worker *w, struct vg_job *job, struct vg_err *err)

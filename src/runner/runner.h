@@ -98,6 +98,12 @@ int runner_row_not_ours(struct runner_worker *w, struct vg_arena *a, const struc
                         enum runner_row table, const char *id, const char *expected,
                         struct vg_err *err);
 
+/* Ends a step's transaction: when rc is VG_OK the job completes with the rows the step
+ * changed and everything commits; on any failure everything rolls back.  Returns the
+ * outcome. */
+int runner_complete_txn(struct runner_worker *w, struct vg_arena *a, const struct vg_job *job,
+                        int rc, struct vg_err *err);
+
 /* video.generate (j_video.c) */
 int j_video_step(struct runner_worker *w, struct vg_job *job, struct vg_err *err);
 int j_video_failed(struct runner_worker *w, struct vg_job *job, const struct vg_err *why,

@@ -1,5 +1,5 @@
 /* What every job kind asks of the row it works on (a video, a movie): its id from the
- * payload, and why a guarded update of it matched nothing. */
+ * payload, why a guarded update of it matched nothing, and the commit that completes it. */
 #include "config.h"
 
 #include "runner.h"
@@ -52,4 +52,16 @@ int runner_row_not_ours(struct runner_worker *w, struct vg_arena *a, const struc
 	}
 	return vg_err_set(err, VG_EINVAL, "unexpected_status", "%s %s is %s; %s", what, id,
 	                  status ? status : "in no state", expected);
+}
+
+int runner_complete_txn(struct runner_worker *w, struct vg_arena *a, const struct vg_job *job,
+                        int rc, struct vg_err *err)
+{
+	if (rc == VG_OK)
+		rc = vg_queue_complete(w->db, a, job, err);
+	if (rc == VG_OK)
+		rc = vg_db_commit(w->db, a, err);
+	if (rc != VG_OK)
+		vg_db_rollback(w->db);
+	return rc;
 }
