@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vg_arena.h"
 #include "vg_buf.h"
@@ -73,6 +74,12 @@ json_t *vg_req_json(struct vg_req *r, struct vg_err *err);
 /* A decoded query parameter; NULL when absent.  Sets *bad when it is present twice or
  * badly encoded. */
 const char *vg_req_query(struct vg_req *r, const char *name, bool *bad);
+
+/* The paging query of a list endpoint (?status=&limit=&cursor=): status one of statuses
+ * (NULL-terminated) or absent, limit 1–100 (default 20), cursor a UUID or absent.  400
+ * bad_query naming what is allowed. */
+int vg_req_page_query(struct vg_req *r, const char *const *statuses, const char **status,
+                      uint64_t *limit, const char **cursor, struct vg_err *err);
 
 /* Removes a stored file (relpath under storage.dir) after the commit that dropped its row:
  * a failure is logged and left to veogen-cleanup, a missing file is fine. */

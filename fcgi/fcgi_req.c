@@ -150,3 +150,37 @@ void vg_req_unlink_stored(struct vg_req *r, const char *relpath)
 	if (unlink(path) != 0 && errno != ENOENT)
 		log_warn("cannot remove %s (veogen-cleanup will)", path);
 }
+
+int vg_req_page_query(struct vg_req *r, const char *const *statuses, const char **status,
+                      uint64_t *limit, const char **cursor, struct vg_err *err)
+{
+	bool bad = false, status_ok;
+	const char *limit_s;
+
+	*status = vg_req_query(r, "status", &bad);
+	limit_s = vg_req_query(r, "limit", &bad);
+	*cursor = vg_req_query(r, "cursor", &bad);
+	if (bad)
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "the query string is malformed or repeats a parameter");
+	status_ok = !*status;
+	for (int i = 0; *status && statuses[i]; i++)
+		status_ok |= strcmp(*status, statuses[i]) == 0;
+	if (!status_ok) {
+		const char *allowed = "";
+
+		for (int i = 0; statuses[i]; i++)
+			allowed =
+			    vg_arena_printf(r->a, "%s%s%s", allowed, i ? ", " : "", statuses[i]);
+		return vg_err_set(err, VG_EBADREQ, "bad_query", "status must be one of %s",
+		                  allowed);
+	}
+	*limit = 20;
+	if (limit_s && (!vg_str_u64(limit_s, 100, limit) || *limit < 1))
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "limit must be a whole number from 1 to 100");
+	if (*cursor && !vg_str_is_uuid(*cursor))
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "cursor must be the next_cursor of a previous page");
+	return VG_OK;
+}

@@ -223,42 +223,13 @@ static PGresult *rows_subset(struct vg_arena *a, const PGresult *res, int from, 
 	return s;
 }
 
-static int list_query(struct vg_req *r, const char **status, uint64_t *limit, const char **cursor,
-                      struct vg_err *err)
-{
-	bool bad = false, status_ok;
-	const char *limit_s;
-
-	*status = vg_req_query(r, "status", &bad);
-	limit_s = vg_req_query(r, "limit", &bad);
-	*cursor = vg_req_query(r, "cursor", &bad);
-	if (bad)
-		return vg_err_set(err, VG_EBADREQ, "bad_query",
-		                  "the query string is malformed or repeats a parameter");
-	status_ok = !*status;
-	for (int i = 0; *status && statuses[i]; i++)
-		status_ok |= strcmp(*status, statuses[i]) == 0;
-	if (!status_ok)
-		return vg_err_set(err, VG_EBADREQ, "bad_query",
-		                  "status must be one of planning, draft, rendering, assembling, "
-		                  "succeeded, failed, cancelled");
-	*limit = 20;
-	if (limit_s && (!vg_str_u64(limit_s, 100, limit) || *limit < 1))
-		return vg_err_set(err, VG_EBADREQ, "bad_query",
-		                  "limit must be a whole number from 1 to 100");
-	if (*cursor && !vg_str_is_uuid(*cursor))
-		return vg_err_set(err, VG_EBADREQ, "bad_query",
-		                  "cursor must be the next_cursor of a previous page");
-	return VG_OK;
-}
-
 int h_movies_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 {
 	const char *status, *cursor;
 	uint64_t limit;
 	int rc;
 
-	if ((rc = list_query(r, &status, &limit, &cursor, err)) != VG_OK)
+	if ((rc = vg_req_page_query(r, statuses, &status, &limit, &cursor, err)) != VG_OK)
 		return rc;
 	if (cursor) {
 		PGresult *c =

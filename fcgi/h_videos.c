@@ -265,28 +265,12 @@ static const char *const statuses[] = {"queued", "running",   "succeeded",
 
 int h_videos_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 {
-	bool bad = false;
-	const char *status = vg_req_query(r, "status", &bad);
-	const char *limit_s = vg_req_query(r, "limit", &bad);
-	const char *cursor = vg_req_query(r, "cursor", &bad);
-	uint64_t limit = 20;
-	bool status_ok = !status;
+	const char *status, *cursor;
+	uint64_t limit;
+	int rc;
 
-	if (bad)
-		return vg_err_set(err, VG_EBADREQ, "bad_query",
-		                  "the query string is malformed or repeats a parameter");
-	for (int i = 0; status && statuses[i]; i++)
-		status_ok |= strcmp(status, statuses[i]) == 0;
-	if (!status_ok)
-		return vg_err_set(err, VG_EBADREQ, "bad_query",
-		                  "status must be one of queued, running, succeeded, failed, "
-		                  "cancelled");
-	if (limit_s && (!vg_str_u64(limit_s, 100, &limit) || limit < 1))
-		return vg_err_set(err, VG_EBADREQ, "bad_query",
-		                  "limit must be a whole number from 1 to 100");
-	if (cursor && !vg_str_is_uuid(cursor))
-		return vg_err_set(err, VG_EBADREQ, "bad_query",
-		                  "cursor must be the next_cursor of a previous page");
+	if ((rc = vg_req_page_query(r, statuses, &status, &limit, &cursor, err)) != VG_OK)
+		return rc;
 	PGresult *res = vg_db_q(
 	    r->db, r->a, err,
 	    "SELECT " VG_VIDEO_COLUMNS " FROM videos v WHERE v.user_id = $1 "
