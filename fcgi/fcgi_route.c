@@ -58,6 +58,16 @@ static const struct vg_route routes[] = {
     {GET, "/api/v1/movies/{id}/contact-sheet", h_movies_contact_sheet, VG_AUTH_USER, VG_RATE_READ},
     {GET, "/api/v1/movies/{id}/hls/{name}", h_movies_hls, VG_AUTH_USER, VG_RATE_READ},
     {GET, "/api/v1/movies/{id}/subtitles.vtt", h_movies_subtitles, VG_AUTH_USER, VG_RATE_READ},
+    {GET, "/metrics", h_metrics, VG_AUTH_NONE, VG_RATE_NONE},
+    {GET, "/api/v1/admin/users", h_admin_users_list, VG_AUTH_ADMIN, VG_RATE_READ},
+    {GET, "/api/v1/admin/users/{id}", h_admin_users_get, VG_AUTH_ADMIN, VG_RATE_READ},
+    {VG_M_PATCH, "/api/v1/admin/users/{id}", h_admin_users_patch, VG_AUTH_ADMIN, VG_RATE_READ},
+    {GET, "/api/v1/admin/jobs", h_admin_jobs_list, VG_AUTH_ADMIN, VG_RATE_READ},
+    {GET, "/api/v1/admin/jobs/{id}", h_admin_jobs_get, VG_AUTH_ADMIN, VG_RATE_READ},
+    {VG_M_POST, "/api/v1/admin/jobs/{id}/retry", h_admin_jobs_retry, VG_AUTH_ADMIN, VG_RATE_READ},
+    {VG_M_POST, "/api/v1/admin/jobs/{id}/cancel", h_admin_jobs_cancel, VG_AUTH_ADMIN, VG_RATE_READ},
+    {GET, "/api/v1/admin/audit", h_admin_audit_list, VG_AUTH_ADMIN, VG_RATE_READ},
+    {GET, "/api/v1/admin/usage", h_admin_usage, VG_AUTH_ADMIN, VG_RATE_READ},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

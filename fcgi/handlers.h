@@ -57,5 +57,20 @@ int h_movies_poster(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 int h_movies_contact_sheet(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 int h_movies_hls(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 int h_movies_subtitles(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_metrics.c */
+int h_metrics(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_admin_users.c */
+int h_admin_users_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_admin_users_get(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_admin_users_patch(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_admin_jobs.c */
+int h_admin_jobs_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_admin_jobs_get(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_admin_jobs_retry(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_admin_jobs_cancel(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_admin_audit.c */
+int h_admin_audit_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_admin_usage.c */
+int h_admin_usage(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 
 #endif

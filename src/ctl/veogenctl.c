@@ -14,6 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "ctl_provider.h"
 #include "vg_account.h"
 #include "vg_arena.h"
@@ -23,7 +24,6 @@
 #include "vg_log.h"
 #include "vg_migrate.h"
 
-#define PROG               "veogenctl"
 #define PASSWORD_MAX_BYTES 1024
 
 static const char usage_main[] =
@@ -125,78 +125,6 @@ static const char usage_config_check[] =
     "Options:\n"
     "  -h, --help   show this help\n";
 
-struct ctl {
-	const char *conf_path;
-	struct vg_conf conf;
-	bool conf_loaded;
-	struct vg_arena *a;
-	struct vg_db *db;
-};
-
-static int usage_error(const char *usage, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *usage, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	/* The synopsis only: the whole text is one --help away. */
-	fprintf(stderr, "\n%.*s\nRun '" PROG " --help' or '" PROG " COMMAND --help' for more.\n",
-	        (int)strcspn(usage, "\n"), usage);
-	return EX_USAGE;
-}
-
-/* Maps a library error class to the exit status a shell script can act on. */
-static int exit_status(int rc)
-{
-	switch (rc) {
-	case VG_EUNAVAIL:
-	case VG_ETIMEOUT:
-	case VG_ERETRY:
-		return EX_UNAVAILABLE;
-	case VG_EINVAL:
-	case VG_ECONFLICT:
-	case VG_EBADREQ:
-		return EX_DATAERR;
-	case VG_ENOTFOUND:
-		return EX_NOINPUT;
-	default:
-		return EX_SOFTWARE;
-	}
-}
-
-static int report(const struct ctl *ctl, const struct vg_err *err)
-{
-	/* Field errors say what to fix on their own; the summary line is for HTTP clients. */
-	if (err->nfields == 0)
-		fprintf(stderr, PROG ": %s\n", err->msg[0] ? err->msg : vg_err_title(err->rc));
-	for (int i = 0; i < err->nfields; i++)
-		fprintf(stderr, PROG ": %s: %s\n", err->fields[i].field, err->fields[i].message);
-	if (exit_status(err->rc) == EX_UNAVAILABLE)
-		fprintf(stderr, PROG ": check that PostgreSQL runs and database.conninfo in %s\n",
-		        ctl->conf_path);
-	return exit_status(err->rc);
-}
-
-/* Reads the config file without the JWT key files: migrate and user add need the
- * database settings only, and may run before the keys exist. */
-static int load_settings(struct ctl *ctl)
-{
-	struct vg_err err;
-
-	vg_err_clear(&err);
-	if (vg_conf_parse(&ctl->conf, ctl->conf_path, &err) != VG_OK) {
-		fprintf(stderr, PROG ": %s\n" PROG ": fix the file or name another with -c CONF\n",
-		        err.msg);
-		return EX_CONFIG;
-	}
-	ctl->conf_loaded = true;
-	return EX_OK;
-}
-
 static int cmd_migrate(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -215,20 +143,20 @@ static int cmd_migrate(struct ctl *ctl, int argc, char **argv)
 			fputs(usage_migrate, stdout);
 			return EX_OK;
 		case ':':
-			return usage_error(usage_migrate, "%s needs a value", argv[optind - 1]);
+			return ctl_usage_error(usage_migrate, "%s needs a value", argv[optind - 1]);
 		default:
-			return usage_error(usage_migrate, "unknown option %s", argv[optind - 1]);
+			return ctl_usage_error(usage_migrate, "unknown option %s", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage_error(usage_migrate, "unexpected argument '%s'", argv[optind]);
-	if ((rc = load_settings(ctl)) != EX_OK)
+		return ctl_usage_error(usage_migrate, "unexpected argument '%s'", argv[optind]);
+	if ((rc = ctl_load_settings(ctl)) != EX_OK)
 		return rc;
 
 	ctl->db = vg_db_new(ctl->conf.db_conninfo, PROG, 0);
 	vg_err_clear(&err);
 	if (vg_migrate_run(ctl->db, dir, &applied, &err) != VG_OK)
-		return report(ctl, &err);
+		return ctl_report(ctl, &err);
 	if (applied == 0)
 		printf("database is up to date\n");
 	else
@@ -288,17 +216,17 @@ static int cmd_user_add(struct ctl *ctl, int argc, char **argv)
 			fputs(usage_user_add, stdout);
 			return EX_OK;
 		case ':':
-			return usage_error(usage_user_add, "%s needs a value", argv[optind - 1]);
+			return ctl_usage_error(usage_user_add, "%s needs a value", argv[optind - 1]);
 		default:
-			return usage_error(usage_user_add, "unknown option %s", argv[optind - 1]);
+			return ctl_usage_error(usage_user_add, "unknown option %s", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return usage_error(usage_user_add, "%s", "user add needs the account's EMAIL");
+		return ctl_usage_error(usage_user_add, "%s", "user add needs the account's EMAIL");
 	if (optind + 1 < argc)
-		return usage_error(usage_user_add, "unexpected argument '%s'", argv[optind + 1]);
+		return ctl_usage_error(usage_user_add, "unexpected argument '%s'", argv[optind + 1]);
 	const char *email = argv[optind];
-	if ((rc = load_settings(ctl)) != EX_OK)
+	if ((rc = ctl_load_settings(ctl)) != EX_OK)
 		return rc;
 
 	const char *from_env = getenv("VEOGEN_PASSWORD");
@@ -317,7 +245,7 @@ static int cmd_user_add(struct ctl *ctl, int argc, char **argv)
 	explicit_bzero(password, strlen(password));
 	free(password);
 	if (rc != VG_OK)
-		return report(ctl, &err);
+		return ctl_report(ctl, &err);
 
 	char *details = vg_arena_printf(ctl->a, "{\"via\": \"veogenctl\", \"role\": \"%s\"}", role);
 	vg_audit(ctl->db, ctl->a, NULL, "user.create", "user", id, NULL, NULL, details);
@@ -362,7 +290,7 @@ static int cmd_user_set_quota(struct ctl *ctl, int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (!quota_value(optarg, true, &seconds))
-				return usage_error(
+				return ctl_usage_error(
 				    usage_user_set_quota,
 				    "--video-seconds must be a whole number from 0 to "
 				    "1000000000 or \"default\", not '%s'",
@@ -371,7 +299,7 @@ static int cmd_user_set_quota(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'u':
 			if (!quota_value(optarg, false, &cost))
-				return usage_error(
+				return ctl_usage_error(
 				    usage_user_set_quota,
 				    "--cost-usd must be an amount such as 25 or 12.50 "
 				    "(0 to 1000000000) or \"default\", not '%s'",
@@ -382,23 +310,23 @@ static int cmd_user_set_quota(struct ctl *ctl, int argc, char **argv)
 			fputs(usage_user_set_quota, stdout);
 			return EX_OK;
 		case ':':
-			return usage_error(usage_user_set_quota, "%s needs a value",
+			return ctl_usage_error(usage_user_set_quota, "%s needs a value",
 			                   argv[optind - 1]);
 		default:
-			return usage_error(usage_user_set_quota, "unknown option %s",
+			return ctl_usage_error(usage_user_set_quota, "unknown option %s",
 			                   argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return usage_error(usage_user_set_quota, "%s",
+		return ctl_usage_error(usage_user_set_quota, "%s",
 		                   "user set-quota needs the account's EMAIL");
 	if (optind + 1 < argc)
-		return usage_error(usage_user_set_quota, "unexpected argument '%s'",
+		return ctl_usage_error(usage_user_set_quota, "unexpected argument '%s'",
 		                   argv[optind + 1]);
 	if (!set_seconds && !set_cost)
-		return usage_error(usage_user_set_quota, "%s",
+		return ctl_usage_error(usage_user_set_quota, "%s",
 		                   "say what to set: --video-seconds, --cost-usd or both");
-	if ((rc = load_settings(ctl)) != EX_OK)
+	if ((rc = ctl_load_settings(ctl)) != EX_OK)
 		return rc;
 
 	ctl->db = vg_db_new(ctl->conf.db_conninfo, PROG, ctl->conf.db_statement_timeout_ms);
@@ -414,7 +342,7 @@ static int cmd_user_set_quota(struct ctl *ctl, int argc, char **argv)
 	              argv[optind], set_seconds ? "true" : "false", seconds,
 	              set_cost ? "true" : "false", cost);
 	if (!res)
-		return report(ctl, &err);
+		return ctl_report(ctl, &err);
 	if (PQntuples(res) != 1) {
 		fprintf(stderr,
 		        PROG ": no account has the email %s: check it, or create it with `" PROG
@@ -437,7 +365,7 @@ static int cmd_user_set_quota(struct ctl *ctl, int argc, char **argv)
 static int cmd_user(struct ctl *ctl, int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error(usage_user_add, "%s",
+		return ctl_usage_error(usage_user_add, "%s",
 		                   "user needs a subcommand: add or set-quota");
 	if (strcmp(argv[1], "add") == 0)
 		return cmd_user_add(ctl, argc - 1, argv + 1);
@@ -449,7 +377,7 @@ static int cmd_user(struct ctl *ctl, int argc, char **argv)
 		fputs(usage_user_set_quota, stdout);
 		return EX_OK;
 	}
-	return usage_error(usage_user_add, "unknown user subcommand '%s' (known: add, set-quota)",
+	return ctl_usage_error(usage_user_add, "unknown user subcommand '%s' (known: add, set-quota)",
 	                   argv[1]);
 }
 
@@ -462,13 +390,13 @@ static int cmd_config(struct ctl *ctl, int argc, char **argv)
 		return EX_OK;
 	}
 	if (argc < 2 || strcmp(argv[1], "check") != 0)
-		return usage_error(usage_config_check, "%s", "config needs a subcommand: check");
+		return ctl_usage_error(usage_config_check, "%s", "config needs a subcommand: check");
 	if (argc > 2) {
 		if (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
 			fputs(usage_config_check, stdout);
 			return EX_OK;
 		}
-		return usage_error(usage_config_check, "unexpected argument '%s'", argv[2]);
+		return ctl_usage_error(usage_config_check, "unexpected argument '%s'", argv[2]);
 	}
 	vg_err_clear(&err);
 	if (vg_conf_load(&ctl->conf, ctl->conf_path, &err) != VG_OK) {
@@ -490,10 +418,10 @@ static int cmd_provider(struct ctl *ctl, int argc, char **argv)
 		return EX_OK;
 	}
 	if (argc < 2 || strcmp(argv[1], "check") != 0)
-		return usage_error(usage_provider_check, "%s",
+		return ctl_usage_error(usage_provider_check, "%s",
 		                   "provider needs a subcommand: check");
 	if (argc > 2)
-		return usage_error(usage_provider_check, "unexpected argument '%s'", argv[2]);
+		return ctl_usage_error(usage_provider_check, "unexpected argument '%s'", argv[2]);
 	vg_err_clear(&err);
 	if (vg_conf_load_providers(&ctl->conf, ctl->conf_path, &err) != VG_OK) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
@@ -519,6 +447,8 @@ static const struct command {
     {"user", cmd_user},
     {"config", cmd_config},
     {"provider", cmd_provider},
+    {"apikey", ctl_cmd_apikey},
+    {"job", ctl_cmd_job},
 };
 
 int main(int argc, char **argv)
@@ -546,13 +476,13 @@ int main(int argc, char **argv)
 			printf(PROG " (" PACKAGE_NAME ") " PACKAGE_VERSION "\n");
 			return EX_OK;
 		case ':':
-			return usage_error(usage_main, "%s needs a value", argv[optind - 1]);
+			return ctl_usage_error(usage_main, "%s needs a value", argv[optind - 1]);
 		default:
-			return usage_error(usage_main, "unknown option %s", argv[optind - 1]);
+			return ctl_usage_error(usage_main, "unknown option %s", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return usage_error(usage_main, "%s", "no command given");
+		return ctl_usage_error(usage_main, "%s", "no command given");
 	if (strcmp(argv[optind], "help") == 0) {
 		fputs(usage_main, stdout);
 		return EX_OK;
@@ -564,7 +494,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[optind], commands[i].name) == 0)
 			rc = commands[i].run(&ctl, argc - optind, argv + optind);
 	if (rc == -1)
-		rc = usage_error(usage_main, "unknown command '%s'", argv[optind]);
+		rc = ctl_usage_error(usage_main, "unknown command '%s'", argv[optind]);
 
 	vg_arena_destroy(ctl.a);
 	if (ctl.db)

@@ -1,0 +1,6 @@
+/* PLACEHOLDER */
+#include "cron_common.h"
+int main(void)
+{
+	return 70;
+}

@@ -1,0 +1,25 @@
+/* PLACEHOLDER: replaced by the helper that owns this file. */
+#include "config.h"
+
+#include "handlers.h"
+
+int h_admin_users_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	(void)r;
+	(void)w;
+	return vg_err_set(err, VG_EINTERNAL, NULL, "%s", "not built yet");
+}
+
+int h_admin_users_get(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	(void)r;
+	(void)w;
+	return vg_err_set(err, VG_EINTERNAL, NULL, "%s", "not built yet");
+}
+
+int h_admin_users_patch(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
+{
+	(void)r;
+	(void)w;
+	return vg_err_set(err, VG_EINTERNAL, NULL, "%s", "not built yet");
+}

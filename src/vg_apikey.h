@@ -1,0 +1,4 @@
+/* PLACEHOLDER */
+#ifndef PLACEHOLDER_vg_apikey_H
+#define PLACEHOLDER_vg_apikey_H
+#endif

@@ -1,0 +1,4 @@
+/* PLACEHOLDER: replaced by the helper that owns this file. */
+#ifndef PLACEHOLDER_vg_jobadmin_H
+#define PLACEHOLDER_vg_jobadmin_H
+#endif
