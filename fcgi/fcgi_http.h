@@ -80,6 +80,15 @@ const char *vg_req_query(struct vg_req *r, const char *name, bool *bad);
  * bad_query naming what is allowed. */
 int vg_req_page_query(struct vg_req *r, const char *const *statuses, const char **status,
                       uint64_t *limit, const char **cursor, struct vg_err *err);
+/* Only the limit (1–100, default 20) and the raw cursor (NULL when absent) of a list whose
+ * cursor is not a UUID or that filters on more than a status: 400 bad_query.  The caller
+ * checks the cursor's form. */
+int vg_req_page_limits(struct vg_req *r, uint64_t *limit, const char **cursor, struct vg_err *err);
+/* 400 bad_query unless cursor (a UUID; NULL passes) still names a row of table, and one of
+ * user_id's when user_id is not NULL: the page it continued from was deleted.  `what` ends
+ * the message ("one of your videos"). */
+int vg_req_cursor_check(struct vg_req *r, const char *table, const char *cursor,
+                        const char *user_id, const char *what, struct vg_err *err);
 
 /* Removes a stored file (relpath under storage.dir) after the commit that dropped its row:
  * a failure is logged and left to veogen-cleanup, a missing file is fine. */

@@ -18,6 +18,7 @@
 #include "vg_arena.h"
 #include "vg_conf.h"
 #include "vg_log.h"
+#include "vg_metrics.h"
 #include "vg_str.h"
 #include "vg_super.h"
 
@@ -205,6 +206,8 @@ int main(int argc, char **argv)
 	}
 	vg_log_configure("veogen-fcgi", x.conf.log_target, x.conf.log_level);
 	x.listen_fd = open_listener(&x);
+	if (vg_metrics_init_anon(&err) != VG_OK) /* before fork: the responders share it */
+		log_warnx("running without metrics: %s", err.msg);
 	struct vg_super s = {
 	    .name = "veogen-fcgi",
 	    .nworkers = ctx_nworkers,

@@ -9,6 +9,7 @@
 #include "fcgi_http.h"
 #include "vg_json.h"
 #include "vg_log.h"
+#include "vg_retention.h"
 #include "vg_str.h"
 
 #define READ_CHUNK 65536
@@ -144,22 +145,32 @@ const char *vg_req_query(struct vg_req *r, const char *name, bool *bad)
 
 void vg_req_unlink_stored(struct vg_req *r, const char *relpath)
 {
-	if (!relpath || strstr(relpath, "..") || relpath[0] == '/')
-		return;
-	const char *path = vg_arena_printf(r->a, "%s/%s", r->conf->storage_dir, relpath);
-	if (unlink(path) != 0 && errno != ENOENT)
-		log_warn("cannot remove %s (veogen-cleanup will)", path);
+	vg_retention_unlink(r->a, r->conf->storage_dir, relpath);
+}
+
+int vg_req_page_limits(struct vg_req *r, uint64_t *limit, const char **cursor, struct vg_err *err)
+{
+	bool bad = false;
+	const char *limit_s = vg_req_query(r, "limit", &bad);
+
+	*cursor = vg_req_query(r, "cursor", &bad);
+	if (bad)
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "the query string is malformed or repeats a parameter");
+	*limit = 20;
+	if (limit_s && (!vg_str_u64(limit_s, 100, limit) || *limit < 1))
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "limit must be a whole number from 1 to 100");
+	return VG_OK;
 }
 
 int vg_req_page_query(struct vg_req *r, const char *const *statuses, const char **status,
                       uint64_t *limit, const char **cursor, struct vg_err *err)
 {
 	bool bad = false, status_ok;
-	const char *limit_s;
+	int rc;
 
 	*status = vg_req_query(r, "status", &bad);
-	limit_s = vg_req_query(r, "limit", &bad);
-	*cursor = vg_req_query(r, "cursor", &bad);
 	if (bad)
 		return vg_err_set(err, VG_EBADREQ, "bad_query",
 		                  "the query string is malformed or repeats a parameter");
@@ -175,12 +186,36 @@ int vg_req_page_query(struct vg_req *r, const char *const *statuses, const char 
 		return vg_err_set(err, VG_EBADREQ, "bad_query", "status must be one of %s",
 		                  allowed);
 	}
-	*limit = 20;
-	if (limit_s && (!vg_str_u64(limit_s, 100, limit) || *limit < 1))
-		return vg_err_set(err, VG_EBADREQ, "bad_query",
-		                  "limit must be a whole number from 1 to 100");
+	if ((rc = vg_req_page_limits(r, limit, cursor, err)) != VG_OK)
+		return rc;
 	if (*cursor && !vg_str_is_uuid(*cursor))
 		return vg_err_set(err, VG_EBADREQ, "bad_query",
 		                  "cursor must be the next_cursor of a previous page");
+	return VG_OK;
+}
+
+int vg_req_cursor_check(struct vg_req *r, const char *table, const char *cursor,
+                        const char *user_id, const char *what, struct vg_err *err)
+{
+	PGresult *res;
+
+	if (!cursor)
+		return VG_OK;
+	/* table is a name the caller wrote, never input; users has no user_id column */
+	if (user_id)
+		res = vg_db_q(
+		    r->db, r->a, err,
+		    vg_arena_printf(r->a, "SELECT 1 FROM %s WHERE id = $1 AND user_id = $2", table),
+		    cursor, user_id);
+	else
+		res =
+		    vg_db_q(r->db, r->a, err,
+		            vg_arena_printf(r->a, "SELECT 1 FROM %s WHERE id = $1", table), cursor);
+	if (!res)
+		return err->rc;
+	if (PQntuples(res) != 1)
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "cursor does not point at %s any more: start again without it",
+		                  what);
 	return VG_OK;
 }

@@ -14,6 +14,7 @@
 #include "fcgi_worker.h"
 #include "vg_auth.h"
 #include "vg_log.h"
+#include "vg_metrics.h"
 #include "vg_str.h"
 #include "vg_super.h"
 
@@ -112,6 +113,18 @@ static void access_log(const struct vg_req *r, const struct vg_resp *w, const st
 		          r->route_pattern ? r->route_pattern : "-", w->status, ms);
 }
 
+/* The route's index in the table for the metrics; -1 when none matched. */
+static int route_index(const char *pattern)
+{
+	size_t n;
+	const struct vg_route *t = vg_route_table(&n);
+
+	for (size_t i = 0; pattern && i < n; i++)
+		if (t[i].pattern == pattern)
+			return (int)i;
+	return -1;
+}
+
 static void handle(struct vg_req *r)
 {
 	struct vg_resp w;
@@ -134,6 +147,10 @@ static void handle(struct vg_req *r)
 	}
 	vg_resp_send(&w, r);
 	access_log(r, &w, &t0);
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	vg_metrics_http(route_index(r->route_pattern), r->method, w.status,
+	                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	vg_resp_free(&w);
 }
 

@@ -15,9 +15,11 @@
 
 #include "fcgi_http.h"
 #include "handlers.h"
+#include "vg_account.h"
 #include "vg_auth.h"
 #include "vg_json.h"
 #include "vg_log.h"
+#include "vg_retention.h"
 #include "vg_media.h"
 #include "vg_multipart.h"
 #include "vg_sniff.h"
@@ -468,66 +470,6 @@ int h_files_content(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 	                    err);
 }
 
-/* 409 while a movie names the file (its soundtrack or a character image), finished or
- * not: a movie can be rendered again, and soundtrack_id is ON DELETE RESTRICT. */
-static int check_movies(struct vg_req *r, const char *id, struct vg_err *err)
-{
-	PGresult *res = vg_db_q(r->db, r->a, err,
-	                        "SELECT id, title, soundtrack_id = $1 AS soundtrack FROM movies "
-	                        "WHERE soundtrack_id = $1 OR $1 = ANY (character_image_ids) "
-	                        "ORDER BY created_at LIMIT 1",
-	                        id);
-
-	if (!res)
-		return err->rc;
-	if (PQntuples(res) == 0)
-		return VG_OK;
-	char title[81]; /* short enough that the message is never cut mid-character */
-	vg_strlcpy(title, vg_db_get(res, 0, "title"), sizeof title);
-	vg_str_utf8_cut(title);
-	return vg_err_set(
-	    err, VG_ECONFLICT, "file_in_use",
-	    "movie %s (\"%s\") uses this file as %s: remove it from the movie "
-	    "first (PATCH /api/v1/movies/%s) or delete the movie, then delete the file",
-	    vg_db_get(res, 0, "id"), title,
-	    vg_db_get_bool(res, 0, "soundtrack") ? "its soundtrack" : "a character image",
-	    vg_db_get(res, 0, "id"));
-}
-
-/* Inside the transaction that holds the file's row: 409 while an unfinished video or any
- * movie uses it, else finished videos let go of it (image_id and last_frame_id are ON
- * DELETE RESTRICT; their clip is made, the input is no longer needed) and the row goes. */
-static int delete_locked(struct vg_req *r, const char *id, struct vg_err *err)
-{
-	int rc = check_movies(r, id, err);
-
-	if (rc != VG_OK)
-		return rc;
-	PGresult *res = vg_db_q(r->db, r->a, err,
-	                        "SELECT id FROM videos WHERE status IN ('queued', 'running') AND "
-	                        "(image_id = $1 OR last_frame_id = $1 OR $1 = ANY "
-	                        "(reference_image_ids)) LIMIT 1",
-	                        id);
-
-	if (!res)
-		return err->rc;
-	if (PQntuples(res) == 1)
-		return vg_err_set(err, VG_ECONFLICT, "file_in_use",
-		                  "video %s is still queued or running with this file: wait until "
-		                  "it finishes or cancel it, then delete the file",
-		                  vg_db_get(res, 0, "id"));
-	if (!vg_db_q(r->db, r->a, err,
-	             "UPDATE videos SET image_id = CASE WHEN image_id = $1 THEN NULL ELSE image_id "
-	             "END, last_frame_id = CASE WHEN last_frame_id = $1 THEN NULL ELSE "
-	             "last_frame_id END, reference_image_ids = array_remove(reference_image_ids, "
-	             "$1::uuid) WHERE image_id = $1 OR last_frame_id = $1 OR $1 = ANY "
-	             "(reference_image_ids)",
-	             id) ||
-	    !vg_db_q(r->db, r->a, err, "DELETE FROM files WHERE id = $1", id))
-		return err->rc;
-	return VG_OK;
-}
-
 int h_files_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 {
 	const char *id = r->params[0];
@@ -536,10 +478,14 @@ int h_files_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 
 	if ((rc = vg_db_begin(r->db, r->a, err)) != VG_OK)
 		return rc;
-	if (!(row = load_file(r, id, true, err)) || (rc = delete_locked(r, id, err)) != VG_OK) {
+	if (!(row = load_file(r, id, true, err)) ||
+	    (rc = vg_retention_delete_file(r->db, r->a, id, err)) != VG_OK) {
 		vg_db_rollback(r->db);
 		return err->rc;
 	}
+	/* in the transaction: the row and its audit record go together */
+	vg_audit(r->db, r->a, r->who.user_id, "file.delete", "file", id, r->remote_addr,
+	         r->request_id, NULL);
 	if ((rc = vg_db_commit(r->db, r->a, err)) != VG_OK)
 		return rc;
 	/* the file after the commit: a crash leaves an orphan file, never a row without one */

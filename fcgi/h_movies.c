@@ -13,15 +13,16 @@
 #include "fcgi_http.h"
 #include "h_movie_common.h"
 #include "handlers.h"
+#include "vg_account.h"
 #include "vg_auth.h"
 #include "vg_json.h"
 #include "vg_log.h"
 #include "vg_queue.h"
+#include "vg_retention.h"
 #include "vg_storage.h"
 #include "vg_str.h"
 
-#define PLAN_JOB_KIND  "movie.plan"
-#define MAX_TREE_DEPTH 4 /* movies/xx/<movie>/<assembly>/hls/seg: deeper is not ours */
+#define PLAN_JOB_KIND "movie.plan"
 
 /* ---- create ---- */
 
@@ -231,17 +232,9 @@ int h_movies_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 
 	if ((rc = vg_req_page_query(r, statuses, &status, &limit, &cursor, err)) != VG_OK)
 		return rc;
-	if (cursor) {
-		PGresult *c =
-		    vg_db_q(r->db, r->a, err, "SELECT 1 FROM movies WHERE id = $1 AND user_id = $2",
-		            cursor, r->who.user_id);
-		if (!c)
-			return err->rc;
-		if (PQntuples(c) != 1)
-			return vg_err_set(err, VG_EBADREQ, "bad_query",
-			                  "cursor does not point at one of your movies any more: "
-			                  "start again without it");
-	}
+	if ((rc = vg_req_cursor_check(r, "movies", cursor, r->who.user_id, "one of your movies",
+	                              err)) != VG_OK)
+		return rc;
 	PGresult *res = vg_db_q(
 	    r->db, r->a, err,
 	    "SELECT " VG_MOVIE_COLUMNS " FROM movies m WHERE m.user_id = $1 "
@@ -461,75 +454,18 @@ int h_movies_patch(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 
 /* ---- DELETE ---- */
 
-/* Stops the movie's plan or assembly job and every unfinished take's job (a finished job
- * is left as it is). */
-static int cancel_jobs(struct vg_req *r, const char *id, struct vg_err *err)
+static int delete_in_txn(struct vg_req *r, const char *id, struct vg_movie_removal *d,
+                         struct vg_err *err)
 {
-	PGresult *jobs = vg_db_q(r->db, r->a, err,
-	                         "SELECT job_id FROM movies WHERE id = $1 AND job_id IS NOT NULL "
-	                         "UNION SELECT job_id FROM videos WHERE movie_id = $1 AND status "
-	                         "IN ('queued', 'running') AND job_id IS NOT NULL",
-	                         id);
-
-	if (!jobs)
-		return err->rc;
-	for (int i = 0; i < PQntuples(jobs); i++) {
-		int rc = vg_queue_cancel(r->db, r->a, vg_db_get(jobs, i, "job_id"), err);
-		if (rc != VG_OK && rc != VG_ECONFLICT && rc != VG_ENOTFOUND)
-			return rc;
-		vg_err_clear(err);
-	}
-	return VG_OK;
-}
-
-struct deleted {
-	PGresult *takes;  /* content_path, thumbnail_path */
-	PGresult *frames; /* storage_path */
-};
-
-static int delete_in_txn(struct vg_req *r, const char *id, struct deleted *d, struct vg_err *err)
-{
-	int rc;
-
 	if (!vg_movie_lock(r, id, err))
 		return err->rc;
-	if ((rc = cancel_jobs(r, id, err)) != VG_OK)
-		return rc;
-	/* takes first: their image_id (a continuity frame) is ON DELETE RESTRICT; a finished
-	 * video outside the movie that was made from a frame lets go of it */
-	if (!(d->takes = vg_db_q(r->db, r->a, err,
-	                         "DELETE FROM videos WHERE movie_id = $1 AND user_id = $2 "
-	                         "RETURNING content_path, thumbnail_path",
-	                         id, r->who.user_id)) ||
-	    !vg_db_q(r->db, r->a, err,
-	             "UPDATE videos SET image_id = CASE WHEN image_id IN (SELECT f.id FROM files f "
-	             "WHERE f.movie_id = $1) THEN NULL ELSE image_id END, last_frame_id = CASE "
-	             "WHEN last_frame_id IN (SELECT f.id FROM files f WHERE f.movie_id = $1) THEN "
-	             "NULL ELSE last_frame_id END WHERE status NOT IN ('queued', 'running') AND "
-	             "(image_id IN (SELECT f.id FROM files f WHERE f.movie_id = $1) OR "
-	             "last_frame_id IN (SELECT f.id FROM files f WHERE f.movie_id = $1))",
-	             id) ||
-	    !(d->frames =
-	          vg_db_q(r->db, r->a, err,
-	                  "DELETE FROM files WHERE movie_id = $1 RETURNING storage_path", id)) ||
-	    !vg_db_q(r->db, r->a, err, "DELETE FROM movies WHERE id = $1", id))
-		return err->rc;
-	return VG_OK;
-}
-
-/* storage.dir/movies/<xx>/<movie_id>: the movie's every assembly. */
-static void remove_movie_dir(struct vg_req *r, const char *id)
-{
-	if (vg_str_is_uuid(id))
-		vg_storage_remove_tree(
-		    vg_arena_printf(r->a, "%s/movies/%.2s/%s", r->conf->storage_dir, id, id),
-		    MAX_TREE_DEPTH);
+	return vg_retention_delete_movie(r->db, r->a, id, r->who.user_id, d, err);
 }
 
 int h_movies_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 {
 	const char *id = r->params[0];
-	struct deleted d = {NULL, NULL};
+	struct vg_movie_removal d = {NULL, NULL};
 	int rc;
 
 	if (!vg_str_is_uuid(id))
@@ -540,16 +476,13 @@ int h_movies_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 		vg_db_rollback(r->db);
 		return rc;
 	}
+	/* in the transaction: the rows and their audit record go together */
+	vg_audit(r->db, r->a, r->who.user_id, "movie.delete", "movie", id, r->remote_addr,
+	         r->request_id, NULL);
 	if ((rc = vg_db_commit(r->db, r->a, err)) != VG_OK)
 		return rc;
 	/* files after the commit: a crash leaves orphan files, never rows without them */
-	for (int i = 0; i < PQntuples(d.takes); i++) {
-		vg_req_unlink_stored(r, vg_db_get(d.takes, i, "content_path"));
-		vg_req_unlink_stored(r, vg_db_get(d.takes, i, "thumbnail_path"));
-	}
-	for (int i = 0; i < PQntuples(d.frames); i++)
-		vg_req_unlink_stored(r, vg_db_get(d.frames, i, "storage_path"));
-	remove_movie_dir(r, id);
+	vg_retention_remove_movie_files(r->a, r->conf->storage_dir, id, &d);
 	log_info("movie %s deleted (%d takes)", id, PQntuples(d.takes));
 	vg_resp_status(w, 204);
 	return VG_OK;

@@ -9,10 +9,14 @@
 #include "fcgi_http.h"
 #include "fcgi_quota.h"
 #include "handlers.h"
+#include "vg_account.h"
 #include "vg_auth.h"
+#include "vg_jobadmin.h"
 #include "vg_json.h"
 #include "vg_log.h"
+#include "vg_metrics.h"
 #include "vg_queue.h"
+#include "vg_retention.h"
 #include "vg_str.h"
 #include "vg_video.h"
 
@@ -282,17 +286,9 @@ int h_videos_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 	    vg_arena_printf(r->a, "%llu", (unsigned long long)limit + 1));
 	if (!res)
 		return err->rc;
-	if (cursor) {
-		PGresult *c =
-		    vg_db_q(r->db, r->a, err, "SELECT 1 FROM videos WHERE id = $1 AND user_id = $2",
-		            cursor, r->who.user_id);
-		if (!c)
-			return err->rc;
-		if (PQntuples(c) != 1)
-			return vg_err_set(err, VG_EBADREQ, "bad_query",
-			                  "cursor does not point at one of your videos any more: "
-			                  "start again without it");
-	}
+	if ((rc = vg_req_cursor_check(r, "videos", cursor, r->who.user_id, "one of your videos",
+	                              err)) != VG_OK)
+		return rc;
 	int n = PQntuples(res);
 	int shown = n > (int)limit ? (int)limit : n;
 	json_t *items = json_array();
@@ -336,23 +332,12 @@ static PGresult *lock_video(struct vg_req *r, const char *id, struct vg_err *err
 	return res;
 }
 
-/* Cancels the job and the video when still queued or running (inside a transaction). */
+/* Cancels the job and the video when still queued or running (inside a transaction);
+ * shared with the admin's cancel of the job. */
 static int cancel_locked(struct vg_req *r, const char *id, PGresult *row, struct vg_err *err)
 {
-	const char *job_id = vg_db_get(row, 0, "job_id");
-	int rc;
-
-	if (job_id && (rc = vg_queue_cancel(r->db, r->a, job_id, err)) != VG_OK &&
-	    rc != VG_ECONFLICT)
-		return rc;
-	vg_err_clear(err);
-	if (!vg_db_q(r->db, r->a, err,
-	             "UPDATE videos SET status = 'cancelled', finished_at = now(), error = "
-	             "jsonb_build_object('code', 'cancelled', 'message', 'cancelled by the user', "
-	             "'retryable', false) WHERE id = $1 AND status IN ('queued', 'running')",
-	             id))
-		return err->rc;
-	return VG_OK;
+	return vg_jobadmin_cancel_video(r->db, r->a, id, vg_db_get(row, 0, "job_id"),
+	                                "cancelled by the user", NULL, err);
 }
 
 int h_videos_cancel(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
@@ -383,6 +368,8 @@ int h_videos_cancel(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 	json_t *v = load_video(r, id, err);
 	if (!v)
 		return err->rc;
+	vg_metrics_generation("cancelled", json_string_value(json_object_get(v, "provider")),
+	                      json_string_value(json_object_get(v, "style")), -1);
 	vg_resp_json(w, 202, v);
 	return VG_OK;
 }
@@ -390,21 +377,23 @@ int h_videos_cancel(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 int h_videos_delete(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 {
 	const char *id = r->params[0];
-	PGresult *row;
+	PGresult *row, *paths;
 	int rc;
 
 	if ((rc = vg_db_begin(r->db, r->a, err)) != VG_OK)
 		return rc;
 	if (!(row = lock_video(r, id, err)) || (rc = cancel_locked(r, id, row, err)) != VG_OK ||
-	    !vg_db_q(r->db, r->a, err, "DELETE FROM videos WHERE id = $1", id)) {
+	    vg_retention_delete_video(r->db, r->a, id, &paths, err) != VG_OK) {
 		vg_db_rollback(r->db);
 		return err->rc;
 	}
+	/* in the transaction: the row and its audit record go together */
+	vg_audit(r->db, r->a, r->who.user_id, "video.delete", "video", id, r->remote_addr,
+	         r->request_id, NULL);
 	if ((rc = vg_db_commit(r->db, r->a, err)) != VG_OK)
 		return rc;
 	/* files after the commit: a crash leaves an orphan file, never a row without one */
-	vg_req_unlink_stored(r, vg_db_get(row, 0, "content_path"));
-	vg_req_unlink_stored(r, vg_db_get(row, 0, "thumbnail_path"));
+	vg_retention_remove_video_files(r->a, r->conf->storage_dir, paths);
 	vg_resp_status(w, 204);
 	return VG_OK;
 }

@@ -16,12 +16,20 @@ CREATE TABLE usage_rollups (
     failed        integer NOT NULL DEFAULT 0,
     cancelled     integer NOT NULL DEFAULT 0,
     video_seconds bigint NOT NULL DEFAULT 0,          -- of the succeeded ones
-    cost_usd      numeric(14, 4) NOT NULL DEFAULT 0,  -- spent (succeeded ones)
+    cost_usd      numeric(14, 4) NOT NULL DEFAULT 0,  -- billed (videos.spent_cost_usd)
     updated_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (period, period_start, user_id, provider, model)
 );
 CREATE INDEX usage_rollups_user ON usage_rollups (user_id, period, period_start DESC);
 CREATE INDEX usage_rollups_start ON usage_rollups (period, period_start DESC);
+-- When veogen-rollup last ran: the next run recomputes from there (or the last 48 hours,
+-- whichever is longer), and GET /api/v1/admin/usage shows it as rolled_up_at.
+CREATE TABLE usage_rollup_state (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    ran_at    timestamptz NOT NULL
+);
+-- The rollup reads the videos created since a time, whoever made them.
+CREATE INDEX videos_created ON videos (created_at);
 
 -- Retention finds finished work by age; pruning finds finished jobs by age.
 CREATE INDEX videos_finished ON videos (finished_at) WHERE finished_at IS NOT NULL;

@@ -44,9 +44,9 @@ void vg_assemble_set_watch(const struct vg_assemble_watch *w)
 }
 
 /* vg_spawn_run with the caller's watch. */
-static int run_watched(const char *const *argv, int timeout_s, struct vg_err *err)
+static int run_watched(const char *op, const char *const *argv, int timeout_s, struct vg_err *err)
 {
-	return vg_spawn_run(argv, timeout_s, watch.fn, watch.ctx, NULL, err);
+	return vg_spawn_run(op, argv, timeout_s, watch.fn, watch.ctx, NULL, err);
 }
 
 static bool is_cut(const char *t)
@@ -242,10 +242,10 @@ static bool file_nonempty(const char *path)
 }
 
 /* Runs ffmpeg into tmp and renames tmp to out; names the step in the error. */
-static int run_commit(const struct args *g, const char *tmp, const char *out, int timeout_s,
-                      const char *what, struct vg_err *err)
+static int run_commit(const char *op, const struct args *g, const char *tmp, const char *out,
+                      int timeout_s, const char *what, struct vg_err *err)
 {
-	int rc = run_watched(g->v, timeout_s, err);
+	int rc = run_watched(op, g->v, timeout_s, err);
 
 	if (rc == VG_OK && !file_nonempty(tmp))
 		rc = vg_err_set(err, VG_EINTERNAL, NULL, "%s: ffmpeg wrote nothing to %s", what,
@@ -332,7 +332,7 @@ static int film_copy(struct vg_arena *a, const char *ffmpeg, const struct vg_tak
 	args_add(&g, "-f", "concat", "-safe", "0", "-i", vg_media_url(a, list), "-map", "0:v:0",
 	         "-map", "0:a:0", "-c", "copy", NULL);
 	add_mp4_tail(&g, a, tmp);
-	rc = run_commit(&g, tmp, out, timeout_s, "joining the scenes", err);
+	rc = run_commit("concat", &g, tmp, out, timeout_s, "joining the scenes", err);
 	unlink(list);
 	return rc;
 }
@@ -439,7 +439,7 @@ static int time_left(const struct plan *p)
  * 0 = none); VG_ECANCELLED (the watch) passes through. */
 static int run_step(const struct args *g, int timeout_s, int total_s, int scene, struct vg_err *err)
 {
-	int rc = run_watched(g->v, timeout_s, err);
+	int rc = run_watched(scene > 0 ? "assemble_take" : "concat", g->v, timeout_s, err);
 	char at[32] = "";
 
 	if (scene > 0)
@@ -771,7 +771,8 @@ int vg_assemble_title_card(const char *ffmpeg, const char *title, const char *co
 	rc = title_args(a, &g, text, color ? color : "0x101418", font_path, duration_s, width,
 	                height, fps, tmp, err);
 	if (rc == VG_OK)
-		rc = run_commit(&g, tmp, out_mp4, timeout_s, "drawing the title card", err);
+		rc = run_commit("title_card", &g, tmp, out_mp4, timeout_s, "drawing the title card",
+		                err);
 	unlink(vg_arena_printf(a, "%s.text", tmp));
 	vg_arena_destroy(a);
 	return rc;
@@ -828,7 +829,7 @@ int vg_assemble_mix_soundtrack(const char *ffmpeg, const char *film_mp4, double 
 	         "[a]", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
 	         NULL);
 	add_mp4_tail(&g, a, tmp);
-	rc = run_commit(&g, tmp, out_mp4, timeout_s, "mixing the soundtrack", err);
+	rc = run_commit("soundtrack", &g, tmp, out_mp4, timeout_s, "mixing the soundtrack", err);
 	vg_arena_destroy(a);
 	return rc;
 }
@@ -857,7 +858,7 @@ int vg_assemble_webm(const char *ffmpeg, const char *film_mp4, const char *out_w
 	         "-c:a", "libopus", "-b:a", "96k", "-ar", "48000", "-fflags", "+bitexact",
 	         "-flags:v", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1", "-f",
 	         "webm", vg_media_url(a, tmp), NULL);
-	rc = run_commit(&g, tmp, out_webm, timeout_s, "encoding the WebM", err);
+	rc = run_commit("webm", &g, tmp, out_webm, timeout_s, "encoding the WebM", err);
 	vg_arena_destroy(a);
 	return rc;
 }
@@ -950,7 +951,7 @@ int vg_assemble_hls(const char *ffmpeg, const char *film_mp4, const char *out_di
 	         "-hls_segment_type", "mpegts", "-hls_segment_filename",
 	         vg_arena_printf(a, "%s/seg_%%03d.ts", tmp),
 	         vg_media_url(a, vg_arena_printf(a, "%s/index.m3u8", tmp)), NULL);
-	rc = run_watched(g.v, timeout_s, err);
+	rc = run_watched("hls", g.v, timeout_s, err);
 	if (rc != VG_OK && rc != VG_ECANCELLED) {
 		char why[sizeof err->msg];
 
@@ -1036,7 +1037,8 @@ int vg_assemble_contact_sheet(const char *ffmpeg, const struct vg_take *takes, i
 		         "[s]", "-frames:v", "1", "-q:v", "3", "-fflags", "+bitexact", "-flags:v",
 		         "+bitexact", "-f", "image2", "-c:v", "mjpeg", "-update", "1",
 		         vg_media_url(a, tmp), NULL);
-		rc = run_commit(&g, tmp, out_jpg, timeout_s, "drawing the contact sheet", err);
+		rc = run_commit("contact_sheet", &g, tmp, out_jpg, timeout_s,
+		                "drawing the contact sheet", err);
 	}
 	vg_buf_free(&gr.b);
 	vg_arena_destroy(a);

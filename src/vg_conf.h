@@ -104,11 +104,11 @@ struct vg_conf {
 	/* runtime: per-boot state shared by the programs of one host (metrics segments, locks) */
 	char *runtime_dir;
 	/* retention (veogen-cleanup): days after finishing; 0 = keep for ever */
-	int retention_succeeded_days;  /* succeeded videos, movies, and uploads no work uses */
-	int retention_failed_days;     /* failed and cancelled videos and movies */
-	int retention_jobs_days;       /* finished job rows */
-	int retention_audit_days;      /* audit log rows */
-	int retention_temp_hours;      /* stale temporary files under storage.dir */
+	int retention_succeeded_days; /* succeeded videos, movies, and uploads no work uses */
+	int retention_failed_days;    /* failed and cancelled videos and movies */
+	int retention_jobs_days;      /* finished job rows */
+	int retention_audit_days;     /* audit log rows */
+	int retention_temp_hours;     /* stale temporary files under storage.dir */
 	/* ffmpeg */
 	char *ffmpeg_path;
 	char *ffprobe_path;

@@ -15,6 +15,7 @@
 
 #include "vg_gauth.h"
 #include "vg_http.h"
+#include "vg_metrics.h"
 #include "vg_str.h"
 
 #define KEY_FILE_MAX      (64 * 1024) /* real key files are about 2.4 KiB */
@@ -404,6 +405,7 @@ static int exchange(const char *url, const char *body, long long now, struct vg_
 	memset(&resp, 0, sizeof resp);
 	rc = vg_http_fetch(&req, &resp, err);
 	if (rc != VG_OK) {
+		vg_metrics_provider_call("vertex", "token", "network", resp.total_s);
 		vg_http_resp_free(&resp);
 		return rc;
 	}
@@ -411,6 +413,12 @@ static int exchange(const char *url, const char *body, long long now, struct vg_
 		rc = token_http_error(url, &resp, err);
 	else
 		rc = vg_gauth_parse_token(resp.body, resp.body_len, &token, &expires_in, err);
+	const char *code = vg_metrics_http_error_code(resp.status, resp.curl_code);
+	vg_metrics_provider_call("vertex", "token",
+	                         rc == VG_OK ? NULL
+	                         : code      ? code
+	                                     : "invalid_response",
+	                         resp.total_s);
 	vg_http_resp_free(&resp);
 	if (rc == VG_OK)
 		vg_gauth_token_set(t, token, now + expires_in);

@@ -13,6 +13,7 @@
 #include "vg_gapi.h"
 #include "vg_gtext.h"
 #include "vg_http.h"
+#include "vg_metrics.h"
 
 #define GTEXT_ATTEMPTS   5
 #define GTEXT_MAX_WAIT_S 60.0
@@ -274,11 +275,15 @@ static void try_once(const struct vg_http_req *req, struct attempt *a)
 	a->body = NULL;
 	vg_err_clear(&ferr);
 	if (vg_http_fetch(req, &resp, &ferr) != VG_OK) {
+		vg_metrics_provider_call("gemini", "generate_text", "network", resp.total_s);
 		/* No answer (or none we could read): worth another try. */
 		a->verdict = VG_GAPI_RETRY;
 		snprintf(a->ge.message, sizeof a->ge.message, "%s", ferr.msg);
 	} else {
 		a->verdict = vg_gapi_classify(&resp, &a->ge);
+		vg_metrics_provider_call("gemini", "generate_text",
+		                         vg_metrics_http_error_code(resp.status, resp.curl_code),
+		                         resp.total_s);
 		if (a->verdict == VG_GAPI_OK) {
 			a->body = resp.body;
 			a->body_len = resp.body_len;

@@ -614,7 +614,7 @@ static int run_ffmpeg(struct render *r, const char *graph, struct vg_err *err)
 	argv[n++] = vg_media_url(r->a, p->out_path);
 	argv[n] = NULL;
 
-	rc = vg_spawn_run(argv, p->timeout_s, on_progress_line, r, NULL, err);
+	rc = vg_spawn_run("local_render", argv, p->timeout_s, on_progress_line, r, NULL, err);
 	if (rc == VG_OK)
 		return rc;
 	char why[sizeof err->msg];

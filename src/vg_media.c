@@ -120,7 +120,7 @@ int vg_media_probe(const char *ffprobe, const char *path, int timeout_s, struct 
 
 	memset(p, 0, sizeof *p);
 	vg_buf_init(&c.out, PROBE_OUTPUT_MAX);
-	rc = vg_spawn_run(argv, timeout_s, collect_line, &c, &res, err);
+	rc = vg_spawn_run("probe", argv, timeout_s, collect_line, &c, &res, err);
 	vg_arena_destroy(a);
 	if (rc != VG_OK) {
 		vg_buf_free(&c.out);
@@ -169,7 +169,8 @@ static int file_nonempty(const char *path)
 static int run_to_tmp(const char *const *argv, const char *tmp, const char *out_path, int timeout_s,
                       const char *what, struct vg_err *err)
 {
-	int rc = vg_spawn_run(argv, timeout_s, NULL, NULL, NULL, err);
+	int rc = vg_spawn_run(strcmp(what, "thumbnail") == 0 ? "thumbnail" : "last_frame", argv,
+	                      timeout_s, NULL, NULL, NULL, err);
 
 	if (rc != VG_OK) {
 		unlink(tmp);
@@ -205,7 +206,7 @@ int vg_media_thumbnail(const char *ffmpeg, const char *video, double at_s, int w
 	for (char *c = seek; *c; c++)
 		if (*c == ',')
 			*c = '.';
-	rc = vg_spawn_run(argv, timeout_s, NULL, NULL, NULL, err);
+	rc = vg_spawn_run("thumbnail", argv, timeout_s, NULL, NULL, NULL, err);
 	if (rc == VG_OK && !file_nonempty(tmp)) {
 		/* at_s lies past the end: clamp into the clip by taking its last second. */
 		argv[6] = "-sseof";

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vg_log.h"
+#include "vg_metrics.h"
 #include "vg_spawn.h"
 
 extern char **environ;
@@ -344,8 +345,8 @@ static int classify(struct spawn_run *r, int timeout_s, struct vg_err *err)
 	                  res->exit_code, tail_for_message(tail));
 }
 
-int vg_spawn_run(const char *const *argv, int timeout_s, vg_spawn_line_fn fn, void *ctx,
-                 struct vg_spawn_result *res, struct vg_err *err)
+static int spawn_run(const char *const *argv, int timeout_s, vg_spawn_line_fn fn, void *ctx,
+                     struct vg_spawn_result *res, struct vg_err *err)
 {
 	struct vg_spawn_result local_res;
 	struct spawn_run r;
@@ -394,4 +395,14 @@ int vg_spawn_run(const char *const *argv, int timeout_s, vg_spawn_line_fn fn, vo
 	close_fd(&r.out_fd);
 	close_fd(&r.err_fd);
 	return classify(&r, timeout_s, err);
+}
+
+int vg_spawn_run(const char *op, const char *const *argv, int timeout_s, vg_spawn_line_fn fn,
+                 void *ctx, struct vg_spawn_result *res, struct vg_err *err)
+{
+	int64_t t0 = now_ms();
+	int rc = spawn_run(argv, timeout_s, fn, ctx, res, err);
+
+	vg_metrics_ffmpeg(op, rc, (double)(now_ms() - t0) / 1000.0);
+	return rc;
 }

@@ -22,8 +22,9 @@ struct vg_spawn_result {
 
 /* Runs argv[0] (searched in PATH when it has no slash) with stdin from /dev/null.
  * Returns VG_OK when it exits 0; VG_EINTERNAL with the stderr tail in err when it fails;
- * VG_ETIMEOUT after timeout_s (killed); VG_ECANCELLED when the callback asked. */
-int vg_spawn_run(const char *const *argv, int timeout_s, vg_spawn_line_fn fn, void *ctx,
-                 struct vg_spawn_result *res, struct vg_err *err);
+ * VG_ETIMEOUT after timeout_s (killed); VG_ECANCELLED when the callback asked.
+ * op names the operation for veogen_ffmpeg_operations_total ("probe", "thumbnail", …). */
+int vg_spawn_run(const char *op, const char *const *argv, int timeout_s, vg_spawn_line_fn fn,
+                 void *ctx, struct vg_spawn_result *res, struct vg_err *err);
 
 #endif

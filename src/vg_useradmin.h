@@ -11,11 +11,11 @@
 #include "vg_err.h"
 
 struct vg_user_change {
-	const char *role;           /* NULL = keep; "user" | "admin" */
-	int disabled;               /* -1 = keep, 0 = enable, 1 = disable */
-	bool set_quota_seconds;     /* quota_seconds: decimal text, NULL = the config default */
+	const char *role;       /* NULL = keep; "user" | "admin" */
+	int disabled;           /* -1 = keep, 0 = enable, 1 = disable */
+	bool set_quota_seconds; /* quota_seconds: decimal text, NULL = the config default */
 	const char *quota_seconds;
-	bool set_quota_cost;        /* quota_cost: decimal text, NULL = the config default */
+	bool set_quota_cost; /* quota_cost: decimal text, NULL = the config default */
 	const char *quota_cost;
 };
 
@@ -34,8 +34,9 @@ struct vg_actor {
  * same transaction; nothing when nothing changed.  On success *row gets the user's row
  * after the change (columns VG_USERADMIN_COLUMNS), registered on the arena. */
 #define VG_USERADMIN_COLUMNS                                                                       \
-	"id, email, display_name, role, disabled, quota_video_seconds_month, "                       \
-	"quota_cost_usd_month::float8 AS quota_cost_usd_month, vg_rfc3339(created_at) AS created_at"
+	"id, email, display_name, role, disabled, quota_video_seconds_month, "                     \
+	"quota_cost_usd_month::float8 AS quota_cost_usd_month, vg_rfc3339(created_at) AS "         \
+	"created_at"
 int vg_useradmin_update(struct vg_db *db, struct vg_arena *a, const char *user_id,
                         const struct vg_user_change *chg, const struct vg_actor *actor,
                         PGresult **row, struct vg_err *err);

@@ -28,6 +28,7 @@
 #include "vg_local.h"
 #include "vg_log.h"
 #include "vg_media.h"
+#include "vg_metrics.h"
 #include "vg_movie.h"
 #include "vg_movie_stop.h"
 #include "vg_storage.h"
@@ -825,6 +826,7 @@ static int step_finalize(struct runner_worker *w, struct vg_job *job, struct vg_
 	                    &prev, err);
 	if (rc != VG_OK)
 		return rc;
+	vg_metrics_movie("succeeded", m.style);
 	log_info("movie %s succeeded: %d scenes, %.3f s, %llu bytes, sha256 %.12s...", m.id, n,
 	         pr.video_duration_s, (unsigned long long)size, sha);
 	/* the film served until now; its readers had their answer before the commit */

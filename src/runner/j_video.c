@@ -29,6 +29,7 @@
 #include "vg_local.h"
 #include "vg_log.h"
 #include "vg_media.h"
+#include "vg_metrics.h"
 #include "vg_storage.h"
 #include "vg_str.h"
 #include "vg_style.h"
@@ -480,7 +481,8 @@ static int record_success(struct runner_worker *w, struct vg_job *job, const str
 	    "UPDATE videos SET status = 'succeeded', stage = 'done', progress = 100, result = "
 	    "$3::jsonb, content_path = $4, thumbnail_path = $5, error = NULL, finished_at = "
 	    "now(), spent_cost_usd = estimated_cost_usd WHERE " VIDEO_OURS " AND status = "
-	    "'running' RETURNING id",
+	    "'running' RETURNING id, provider, style, extract(epoch FROM finished_at - "
+	    "coalesce(started_at, created_at)) AS took",
 	    v->id, job->id, result, vg_storage_relpath(a, "videos", v->id, "mp4"),
 	    vg_storage_relpath(a, "thumbs", v->id, "jpg"));
 	if (!r)
@@ -490,7 +492,11 @@ static int record_success(struct runner_worker *w, struct vg_job *job, const str
 		return runner_row_not_ours(w, a, job, RUNNER_ROW_VIDEO, v->id,
 		                           "only a running video can be rendered", err);
 	}
-	return runner_complete_txn(w, a, job, rc, err);
+	rc = runner_complete_txn(w, a, job, rc, err);
+	if (rc == VG_OK)
+		vg_metrics_generation("succeeded", vg_db_get(r, 0, "provider"),
+		                      vg_db_get(r, 0, "style"), vg_db_get_double(r, 0, "took", -1));
+	return rc;
 }
 
 static int step_finalize(struct runner_worker *w, struct vg_job *job, struct vg_err *err)
@@ -628,10 +634,14 @@ int j_video_failed(struct runner_worker *w, struct vg_job *job, const struct vg_
 	r = vg_db_q(w->db, w->step_arena, err,
 	            "UPDATE videos SET status = 'failed', error = jsonb_build_object('code', "
 	            "$4::text, 'message', $3::text, 'retryable', $5::bool), finished_at = now() "
-	            "WHERE " VIDEO_OURS " AND status IN ('queued', 'running') RETURNING id",
+	            "WHERE " VIDEO_OURS " AND status IN ('queued', 'running') RETURNING id, "
+	            "provider, style",
 	            id, job->id, msg, code, retryable_code(code) ? "true" : "false");
 	if (!r)
 		return err->rc;
+	if (PQntuples(r) == 1)
+		vg_metrics_generation("failed", vg_db_get(r, 0, "provider"),
+		                      vg_db_get(r, 0, "style"), -1);
 	if (PQntuples(r) == 1)
 		remove_outputs(w->conf, w->tick_arena, id);
 	vg_arena_reset(w->tick_arena);
@@ -652,10 +662,13 @@ int j_video_cancelled(struct runner_worker *w, struct vg_job *job, struct vg_err
 	    "UPDATE videos SET status = 'cancelled', error = jsonb_build_object('code', "
 	    "'cancelled', 'message', 'the video was cancelled before it finished', "
 	    "'retryable', false), finished_at = coalesce(finished_at, now()) WHERE " VIDEO_OURS
-	    " AND status IN ('queued', 'running')",
+	    " AND status IN ('queued', 'running') RETURNING provider, style",
 	    id, job->id);
 	if (!r)
 		return err->rc;
+	if (PQntuples(r) == 1)
+		vg_metrics_generation("cancelled", vg_db_get(r, 0, "provider"),
+		                      vg_db_get(r, 0, "style"), -1);
 	r = vg_db_q(w->db, w->step_arena, err,
 	            "SELECT status FROM videos WHERE " VIDEO_OURS " AND status = 'cancelled'", id,
 	            job->id);
@@ -688,11 +701,15 @@ int j_video_reconcile(const struct vg_conf *conf, struct vg_db *db, struct vg_ar
 	    "coalesce(j.last_error->>'message', 'its job failed') END, 'retryable', false) END, "
 	    "finished_at = coalesce(j.finished_at, now()) "
 	    "FROM jobs j WHERE v.job_id = j.id AND j.kind = 'video.generate' AND j.state IN "
-	    "('failed', 'cancelled') AND v.status IN ('queued', 'running') RETURNING v.id");
+	    "('failed', 'cancelled') AND v.status IN ('queued', 'running') RETURNING v.id, "
+	    "v.status, v.provider, v.style");
 	if (!r)
 		return err->rc;
-	for (int i = 0; i < PQntuples(r); i++)
+	for (int i = 0; i < PQntuples(r); i++) {
 		remove_outputs(conf, a, PQgetvalue(r, i, 0));
+		vg_metrics_generation(vg_db_get(r, i, "status"), vg_db_get(r, i, "provider"),
+		                      vg_db_get(r, i, "style"), -1);
+	}
 	if (PQntuples(r) > 0)
 		log_info("reconcile: %d videos whose job had ended were closed", PQntuples(r));
 	return VG_OK;

@@ -12,6 +12,7 @@
 #include "remote.h"
 #include "vg_buf.h"
 #include "vg_log.h"
+#include "vg_metrics.h"
 #include "vg_str.h"
 #include "vg_super.h"
 
@@ -320,6 +321,7 @@ void remote_loop(struct runner_worker *w)
 		if (c && PQconsumeInput(c) && runner_drain_notifies(c))
 			rl.next_claim_ms = 0; /* new work: claim at once */
 		sweep(&rl);
+		vg_metrics_inflight_set("remote", rl.n);
 	}
 	stats(&rl, runner_now_ms());
 	hand_back_all(&rl);

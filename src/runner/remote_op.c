@@ -29,6 +29,7 @@
 #include "vg_b64.h"
 #include "vg_gapi.h"
 #include "vg_log.h"
+#include "vg_metrics.h"
 #include "vg_plan.h"
 #include "vg_storage.h"
 #include "vg_str.h"
@@ -203,6 +204,17 @@ static struct op *exchange_ended(void *ctx)
 	free(o->body);
 	o->body = NULL;
 	return o->dead ? NULL : o;
+}
+
+/* One exchange for the metrics: an HTTP error by its class, a 2xx that was not ok
+ * (unreadable, truncated) as invalid_response. */
+static void op_metric(const struct op *o, const char *what, const struct vg_http_resp *resp,
+                      bool ok)
+{
+	const char *code = vg_metrics_http_error_code(resp->status, resp->curl_code);
+
+	vg_metrics_provider_call(o->prov->name, what, code || ok ? code : "invalid_response",
+	                         resp->total_s);
 }
 
 /* Vertex answered 401: the access token was revoked or expired early.  The cached one is
@@ -421,6 +433,8 @@ static void on_submit(void *ctx, struct vg_http_resp *resp)
 	struct vg_err err;
 
 	vg_err_clear(&err);
+	if (v != VG_GAPI_OK)
+		op_metric(o, "submit", resp, false);
 	if (resp->curl_code != 0 && resp->maybe_sent) {
 		/* sent, and no answer: the generation may be running, and billed */
 		vg_log_set_job(o->id);
@@ -449,7 +463,10 @@ static void on_submit(void *ctx, struct vg_http_resp *resp)
 			        o->prov->name, e.message);
 		return;
 	}
-	if (vg_veo_parse_submit(resp->body, resp->body_len, name, sizeof name, &err) != VG_OK) {
+	bool readable =
+	    vg_veo_parse_submit(resp->body, resp->body_len, name, sizeof name, &err) == VG_OK;
+	op_metric(o, "submit", resp, readable);
+	if (!readable) {
 		lost_answer(o, err.msg);
 		return;
 	}
@@ -652,6 +669,8 @@ static void on_poll(void *ctx, struct vg_http_resp *resp)
 	struct vg_veo_op op;
 	struct vg_err err;
 
+	if (v != VG_GAPI_OK)
+		op_metric(o, "poll", resp, false);
 	if (v == VG_GAPI_RETRY) {
 		/* polls are free and safe to repeat; the operation timeout bounds them */
 		o->tries++;
@@ -667,7 +686,10 @@ static void on_poll(void *ctx, struct vg_http_resp *resp)
 	}
 	vg_err_clear(&err);
 	memset(&op, 0, sizeof op);
-	if (vg_veo_parse_op(o->prov->dialect, resp->body, resp->body_len, &op, &err) != VG_OK) {
+	bool readable =
+	    vg_veo_parse_op(o->prov->dialect, resp->body, resp->body_len, &op, &err) == VG_OK;
+	op_metric(o, "poll", resp, readable);
+	if (!readable) {
 		vg_veo_op_free(&op);
 		if (++o->bad_answers >= BAD_ANSWERS_MAX) {
 			op_fail(o, VG_EUNAVAIL, "provider_unavailable",
@@ -774,6 +796,7 @@ static void on_download(void *ctx, struct vg_http_resp *resp)
 		v = VG_GAPI_RETRY;
 		snprintf(e.message, sizeof e.message, "the download was empty");
 	}
+	op_metric(o, "download", resp, v == VG_GAPI_OK);
 	if (v == VG_GAPI_RETRY) {
 		op_retry(o, &e, "download");
 		return;

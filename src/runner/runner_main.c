@@ -12,6 +12,7 @@
 
 #include "runner.h"
 #include "vg_log.h"
+#include "vg_metrics.h"
 #include "vg_str.h"
 #include "vg_super.h"
 
@@ -256,6 +257,9 @@ int main(int argc, char **argv)
 	    .tick = m_tick,
 	    .ctx = &m,
 	};
+	vg_err_clear(&err);
+	if (vg_metrics_open_runner(m.conf.runtime_dir, m.name, &err) != VG_OK) /* before fork */
+		log_warnx("running without runner metrics: %s", err.msg);
 	rc = vg_super_run(&s);
 	vg_db_free(m.db);
 	vg_arena_destroy(m.arena);

@@ -10,6 +10,7 @@
 
 #include "runner.h"
 #include "vg_log.h"
+#include "vg_metrics.h"
 #include "vg_str.h"
 #include "vg_super.h"
 
@@ -182,6 +183,7 @@ static void run_job(struct runner_worker *w, struct vg_job *job)
 		vg_log_set_job(NULL);
 		return;
 	}
+	vg_metrics_inflight_add(job->kind, 1);
 	for (int steps = 1;; steps++) {
 		long long t0 = runner_now_ms();
 		int rc;
@@ -208,6 +210,7 @@ static void run_job(struct runner_worker *w, struct vg_job *job)
 		on_step_error(w, k, job, rc, &err);
 		break;
 	}
+	vg_metrics_inflight_add(job->kind, -1);
 	vg_db_end_request(w->db);
 	vg_log_set_job(NULL);
 }
@@ -308,6 +311,7 @@ int runner_worker_main(const struct vg_conf *conf, const char *name, int gen, in
 	w.job_arena = vg_arena_create(16384);
 	w.tick_arena = vg_arena_create(4096);
 	log_info("worker %s started", w.owner);
+	vg_metrics_worker_slot(idx);
 	if (idx >= conf->runner_workers)
 		remote_loop(&w);
 

@@ -145,7 +145,7 @@ expect_field_errors() {
 # ---------------------------------------------------------------- no 5xx
 
 access_log_mark() {
-	ACCESS_LOG=$LOG_DIR/nginx-access.log
+	ACCESS_LOG=$LOG_DIR/${VEOGEN_WEB:-nginx}-access.log
 	ACCESS_MARK=$(wc -l <"$ACCESS_LOG" 2>/dev/null || echo 0)
 }
 

@@ -172,7 +172,7 @@ static void remove_workdir(void)
 	struct vg_err err;
 
 	if (workdir[0])
-		vg_spawn_run(argv, 10, NULL, NULL, NULL, &err);
+		vg_spawn_run("test", argv, 10, NULL, NULL, NULL, &err);
 }
 
 static const char *wpath(const char *name)
@@ -199,8 +199,8 @@ static bool have_ffmpeg(void)
 	struct vg_err err;
 
 	if (state == 0) {
-		state = vg_spawn_run(a1, 10, NULL, NULL, NULL, &err) == VG_OK &&
-		                vg_spawn_run(a2, 10, NULL, NULL, NULL, &err) == VG_OK
+		state = vg_spawn_run("test", a1, 10, NULL, NULL, NULL, &err) == VG_OK &&
+		                vg_spawn_run("test", a2, 10, NULL, NULL, NULL, &err) == VG_OK
 		            ? 1
 		            : -1;
 		if (state < 0)
@@ -299,8 +299,8 @@ static void probe_streams(const char *path, struct streams *ss)
 
 	memset(ss, 0, sizeof *ss);
 	memset(&pk, 0, sizeof pk);
-	CU_ASSERT_EQUAL(vg_spawn_run(all, 30, on_probe_line, ss, NULL, &err), VG_OK);
-	CU_ASSERT_EQUAL(vg_spawn_run(argv, 30, on_probe_line, &pk, NULL, &err), VG_OK);
+	CU_ASSERT_EQUAL(vg_spawn_run("test", all, 30, on_probe_line, ss, NULL, &err), VG_OK);
+	CU_ASSERT_EQUAL(vg_spawn_run("test", argv, 30, on_probe_line, &pk, NULL, &err), VG_OK);
 	ss->npackets = pk.npackets;
 	memcpy(ss->sizes, pk.sizes, sizeof pk.sizes);
 }
@@ -369,7 +369,7 @@ static int make_clip(const char *name, const char *size, int fps, int rate, int 
 	for (const char **h = tail; *h; h++)
 		argv[n++] = *h;
 	argv[n] = NULL;
-	return vg_spawn_run(argv, 60, NULL, NULL, NULL, &err);
+	return vg_spawn_run("test", argv, 60, NULL, NULL, NULL, &err);
 }
 
 /* The test clips, made once: A and B alike (copyable), C silent, D another size, rate and
@@ -636,7 +636,7 @@ static void test_mix_soundtrack(void)
 
 	if (!film)
 		return;
-	CU_ASSERT_EQUAL_FATAL(vg_spawn_run(make, 30, NULL, NULL, NULL, &err), VG_OK);
+	CU_ASSERT_EQUAL_FATAL(vg_spawn_run("test", make, 30, NULL, NULL, NULL, &err), VG_OK);
 	/* 1 s of music under 6.5 s: looped, then cut and faded at the film's end */
 	rc = vg_assemble_mix_soundtrack("ffmpeg", film, 6.5, true, music, 0.3, out, 60, &err);
 	if (rc != VG_OK)

@@ -40,7 +40,7 @@ static void remove_workdir(void)
 	struct vg_err err;
 
 	if (workdir[0])
-		vg_spawn_run(argv, 10, NULL, NULL, NULL, &err);
+		vg_spawn_run("test", argv, 10, NULL, NULL, NULL, &err);
 }
 
 static const char *path_in_workdir(const char *name)
@@ -157,7 +157,7 @@ static bool same_bytes(const char *a, const char *b)
 static int run(const char *const *argv, struct vg_spawn_result *res)
 {
 	struct vg_err err;
-	int rc = vg_spawn_run(argv, 60, NULL, NULL, res, &err);
+	int rc = vg_spawn_run("test", argv, 60, NULL, NULL, res, &err);
 
 	if (rc != VG_OK)
 		fprintf(stderr, "\n%s\n", err.msg);
@@ -192,7 +192,7 @@ static void test_spawn_lines_and_ticks(void)
 	struct lines l = {0};
 	struct vg_err err;
 
-	CU_ASSERT_EQUAL_FATAL(vg_spawn_run(argv, 10, keep_line, &l, &res, &err), VG_OK);
+	CU_ASSERT_EQUAL_FATAL(vg_spawn_run("test", argv, 10, keep_line, &l, &res, &err), VG_OK);
 	CU_ASSERT_EQUAL(res.exit_code, 0);
 	/* the 20000-byte line is dropped whole; the unterminated last one still arrives */
 	CU_ASSERT_EQUAL_FATAL(l.n, 4);
@@ -211,7 +211,7 @@ static void test_spawn_failure_names_program_and_stderr(void)
 	struct vg_spawn_result res;
 	struct vg_err err;
 
-	CU_ASSERT_EQUAL(vg_spawn_run(argv, 10, NULL, NULL, &res, &err), VG_EINTERNAL);
+	CU_ASSERT_EQUAL(vg_spawn_run("test", argv, 10, NULL, NULL, &res, &err), VG_EINTERNAL);
 	CU_ASSERT_EQUAL(res.exit_code, 3);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "sh exited with status 3"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "boom: bad input"));
@@ -225,10 +225,10 @@ static void test_spawn_missing_program(void)
 	struct vg_spawn_result res;
 	struct vg_err err;
 
-	CU_ASSERT_EQUAL(vg_spawn_run(abs, 10, NULL, NULL, &res, &err), VG_EINTERNAL);
+	CU_ASSERT_EQUAL(vg_spawn_run("test", abs, 10, NULL, NULL, &res, &err), VG_EINTERNAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "/nonexistent/veogen-ffmpeg"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "No such file"));
-	CU_ASSERT_EQUAL(vg_spawn_run(in_path, 10, NULL, NULL, &res, &err), VG_EINTERNAL);
+	CU_ASSERT_EQUAL(vg_spawn_run("test", in_path, 10, NULL, NULL, &res, &err), VG_EINTERNAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "cannot run veogen-no-such-program"));
 }
 
@@ -273,13 +273,13 @@ static void test_spawn_timeout_escalates_to_kill(void)
 	struct vg_err err;
 	double t0 = now_s();
 
-	CU_ASSERT_EQUAL(vg_spawn_run(polite, 1, NULL, NULL, &res, &err), VG_ETIMEOUT);
+	CU_ASSERT_EQUAL(vg_spawn_run("test", polite, 1, NULL, NULL, &res, &err), VG_ETIMEOUT);
 	CU_ASSERT(now_s() - t0 < 2.0);
 	CU_ASSERT_EQUAL(res.signal, SIGTERM);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "sleep did not finish within 1 s"));
 
 	t0 = now_s();
-	CU_ASSERT_EQUAL(vg_spawn_run(stubborn, 1, NULL, NULL, &res, &err), VG_ETIMEOUT);
+	CU_ASSERT_EQUAL(vg_spawn_run("test", stubborn, 1, NULL, NULL, &res, &err), VG_ETIMEOUT);
 	CU_ASSERT(now_s() - t0 >= 2.9 && now_s() - t0 < 4.5);
 	CU_ASSERT_EQUAL(res.signal, SIGKILL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "started"));
@@ -301,7 +301,7 @@ static void test_spawn_cancel_from_callback(void)
 	double t0 = now_s();
 	int n = 0;
 
-	CU_ASSERT_EQUAL(vg_spawn_run(argv, 30, cancel_on_second_line, &n, &res, &err),
+	CU_ASSERT_EQUAL(vg_spawn_run("test", argv, 30, cancel_on_second_line, &n, &res, &err),
 	                VG_ECANCELLED);
 	CU_ASSERT(now_s() - t0 < 2.0);
 	CU_ASSERT_EQUAL(n, 2);
@@ -334,9 +334,11 @@ static void test_spawn_sigchld_blocked_and_no_fd_leak(void)
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, &old);
 	for (int i = 0; i < 20; i++) {
-		CU_ASSERT_EQUAL(vg_spawn_run(ok, 5, NULL, NULL, NULL, &err), VG_OK);
-		CU_ASSERT_EQUAL(vg_spawn_run(fail, 5, NULL, NULL, NULL, &err), VG_EINTERNAL);
-		CU_ASSERT_EQUAL(vg_spawn_run(missing, 5, NULL, NULL, NULL, &err), VG_EINTERNAL);
+		CU_ASSERT_EQUAL(vg_spawn_run("test", ok, 5, NULL, NULL, NULL, &err), VG_OK);
+		CU_ASSERT_EQUAL(vg_spawn_run("test", fail, 5, NULL, NULL, NULL, &err),
+		                VG_EINTERNAL);
+		CU_ASSERT_EQUAL(vg_spawn_run("test", missing, 5, NULL, NULL, NULL, &err),
+		                VG_EINTERNAL);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	CU_ASSERT_EQUAL(count_fds(), before);
@@ -570,7 +572,7 @@ static void frame_md5(const char *input, const char *vf, char md5[40])
 	struct vg_err err;
 
 	md5[0] = '\0';
-	if (vg_spawn_run(argv, 60, collect_md5, md5, NULL, &err) != VG_OK)
+	if (vg_spawn_run("test", argv, 60, collect_md5, md5, NULL, &err) != VG_OK)
 		fprintf(stderr, "\n%s\n", err.msg);
 }
 

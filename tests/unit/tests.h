@@ -31,7 +31,8 @@
 	X(multipart) \
 	X(assemble) \
 	X(plan) \
-	X(movie)
+	X(movie) \
+	X(metrics)
 /* clang-format on */
 
 #define X(name) void t_##name##_register(void);
