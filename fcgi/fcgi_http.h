@@ -101,6 +101,10 @@ void vg_resp_header(struct vg_resp *w, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Sets status, Content-Type application/json and the serialised body. */
 void vg_resp_json(struct vg_resp *w, int status, const json_t *body);
+/* 200 with a list page from rows fetched with LIMIT limit + 1: {items: [row(res, i) …],
+ * next_cursor: the `id` of the last row shown when there are more, else null}. */
+void vg_resp_page(struct vg_resp *w, struct vg_req *r, const PGresult *res, uint64_t limit,
+                  json_t *(*row)(const PGresult *res, int i));
 void vg_resp_status(struct vg_resp *w, int status); /* no body (204, 202 without body) */
 /* RFC 9457 problem+json from err, with request_id, field errors, WWW-Authenticate on 401,
  * Retry-After on 429/503. */

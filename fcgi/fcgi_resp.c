@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "fcgi_http.h"
+#include "vg_db.h"
+#include "vg_json.h"
 #include "vg_log.h"
 
 #define MAX_HEADERS 16384
@@ -91,6 +93,22 @@ void vg_resp_json(struct vg_resp *w, int status, const json_t *body)
 		vg_buf_reset(&w->body);
 	}
 	free(s);
+}
+
+void vg_resp_page(struct vg_resp *w, struct vg_req *r, const PGresult *res, uint64_t limit,
+                  json_t *(*row)(const PGresult *res, int i))
+{
+	int n = PQntuples(res);
+	int shown = n > (int)limit ? (int)limit : n;
+	json_t *items = json_array();
+
+	for (int i = 0; i < shown; i++)
+		json_array_append_new(items, row(res, i));
+	vg_resp_json(
+	    w, 200,
+	    vg_json_own(r->a, json_pack("{s:o, s:o}", "items", items, "next_cursor",
+	                                n > shown ? json_string(vg_db_get(res, shown - 1, "id"))
+	                                          : json_null())));
 }
 
 void vg_resp_status(struct vg_resp *w, int status)

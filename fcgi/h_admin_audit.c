@@ -136,15 +136,6 @@ int h_admin_audit_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 	                        vg_arena_printf(r->a, "%llu", (unsigned long long)q.limit + 1));
 	if (!res)
 		return err->rc;
-	int n = PQntuples(res);
-	int shown = n > (int)q.limit ? (int)q.limit : n;
-	json_t *items = json_array();
-	for (int i = 0; i < shown; i++)
-		json_array_append_new(items, entry_json(res, i));
-	json_t *out =
-	    vg_json_own(r->a, json_pack("{s:o, s:o}", "items", items, "next_cursor",
-	                                n > shown ? json_string(vg_db_get(res, shown - 1, "id"))
-	                                          : json_null()));
-	vg_resp_json(w, 200, out);
+	vg_resp_page(w, r, res, q.limit, entry_json);
 	return VG_OK;
 }

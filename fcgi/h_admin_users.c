@@ -120,16 +120,7 @@ int h_admin_users_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 	            vg_arena_printf(r->a, "%llu", (unsigned long long)uq.limit + 1), NULL);
 	if (!res)
 		return err->rc;
-	int n = PQntuples(res);
-	int shown = n > (int)uq.limit ? (int)uq.limit : n;
-	json_t *items = json_array();
-	for (int i = 0; i < shown; i++)
-		json_array_append_new(items, user_json(res, i));
-	json_t *out =
-	    vg_json_own(r->a, json_pack("{s:o, s:o}", "items", items, "next_cursor",
-	                                n > shown ? json_string(vg_db_get(res, shown - 1, "id"))
-	                                          : json_null()));
-	vg_resp_json(w, 200, out);
+	vg_resp_page(w, r, res, uq.limit, user_json);
 	return VG_OK;
 }
 

@@ -289,16 +289,7 @@ int h_videos_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 	if ((rc = vg_req_cursor_check(r, "videos", cursor, r->who.user_id, "one of your videos",
 	                              err)) != VG_OK)
 		return rc;
-	int n = PQntuples(res);
-	int shown = n > (int)limit ? (int)limit : n;
-	json_t *items = json_array();
-	for (int i = 0; i < shown; i++)
-		json_array_append_new(items, vg_video_to_json(res, i));
-	json_t *out = vg_json_own(
-	    r->a,
-	    json_pack("{s:o, s:o}", "items", items, "next_cursor",
-	              n > (int)limit ? json_string(vg_db_get(res, shown - 1, "id")) : json_null()));
-	vg_resp_json(w, 200, out);
+	vg_resp_page(w, r, res, limit, vg_video_to_json);
 	return VG_OK;
 }
 
