@@ -186,6 +186,17 @@ for f in "$CONF" /etc/default/veogen /etc/init.d/veogen-fcgi /etc/cron.d/veogen;
 done
 step "files, modes, owners, conffiles" ok
 
+# The units as systemd reads them (no systemd runs here: verify works offline and names
+# unknown directives, missing programs and man pages).
+if command -v systemd-analyze >/dev/null; then
+	units=(/lib/systemd/system/veogen-fcgi.service /lib/systemd/system/veogen-runner.service)
+	out=$(systemd-analyze verify "${units[@]}" 2>&1) || die "systemd-analyze verify" "$out"
+	[ -z "$out" ] || die "systemd-analyze verify" "$out"
+	step "systemd-analyze verify (both units)" ok
+else
+	step "systemd-analyze verify (both units)" "skipped (no systemd-analyze on this machine)"
+fi
+
 # Installed disabled: nothing runs, and no runlevel starts it.
 for p in veogen-fcgi veogen-runner; do
 	[ ! -e "/run/$p.pid" ] || die "nothing started" "/run/$p.pid exists after installation"
