@@ -25,6 +25,10 @@ struct ctl {
  * EX_USAGE. */
 int ctl_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The usage error for getopt_long's ':' (an option without its value) or anything else it
+ * returns for an option it does not know; c is its return value. */
+int ctl_option_error(const char *usage, int c, char **argv);
+
 /* Maps a library error class to the exit status a shell script can act on. */
 int ctl_exit_status(int rc);
 

@@ -116,12 +116,8 @@ static int cmd_create(struct ctl *ctl, int argc, char **argv)
 		case 'h':
 			fputs(usage_apikey_create, stdout);
 			return EX_OK;
-		case ':':
-			return ctl_usage_error(usage_apikey_create, "%s needs a value",
-			                       argv[optind - 1]);
-		default:
-			return ctl_usage_error(usage_apikey_create, "unknown option %s",
-			                       argv[optind - 1]);
+		default: /* ':' (a value missing) or '?' */
+			return ctl_option_error(usage_apikey_create, c, argv);
 		}
 	}
 	if (optind >= argc)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "vg_db.h"
@@ -69,6 +70,13 @@ int ctl_load_settings(struct ctl *ctl)
 	}
 	ctl->conf_loaded = true;
 	return EX_OK;
+}
+
+int ctl_option_error(const char *usage, int c, char **argv)
+{
+	if (c == ':')
+		return ctl_usage_error(usage, "%s needs a value", argv[optind - 1]);
+	return ctl_usage_error(usage, "unknown option %s", argv[optind - 1]);
 }
 
 int ctl_open_db(struct ctl *ctl)

@@ -218,12 +218,8 @@ static int list_options(int argc, char **argv, struct vg_job_filter *f, bool *js
 		case 'h':
 			fputs(usage_job_list, stdout);
 			return -1;
-		case ':':
-			return ctl_usage_error(usage_job_list, "%s needs a value",
-			                       argv[optind - 1]);
-		default:
-			return ctl_usage_error(usage_job_list, "unknown option %s",
-			                       argv[optind - 1]);
+		default: /* ':' (a value missing) or '?' */
+			return ctl_option_error(usage_job_list, c, argv);
 		}
 	}
 	if (optind < argc)

@@ -237,12 +237,8 @@ static int cmd_add(struct ctl *ctl, int argc, char **argv)
 		case 'h':
 			fputs(usage_user_add, stdout);
 			return EX_OK;
-		case ':':
-			return ctl_usage_error(usage_user_add, "%s needs a value",
-			                       argv[optind - 1]);
-		default:
-			return ctl_usage_error(usage_user_add, "unknown option %s",
-			                       argv[optind - 1]);
+		default: /* ':' (a value missing) or '?' */
+			return ctl_option_error(usage_user_add, c, argv);
 		}
 	}
 	if (optind >= argc)
@@ -350,12 +346,8 @@ static int cmd_list(struct ctl *ctl, int argc, char **argv)
 		case 'h':
 			fputs(usage_user_list, stdout);
 			return EX_OK;
-		case ':':
-			return ctl_usage_error(usage_user_list, "%s needs a value",
-			                       argv[optind - 1]);
-		default:
-			return ctl_usage_error(usage_user_list, "unknown option %s",
-			                       argv[optind - 1]);
+		default: /* ':' (a value missing) or '?' */
+			return ctl_option_error(usage_user_list, c, argv);
 		}
 	}
 	if (optind < argc)
@@ -497,12 +489,8 @@ static int cmd_set_quota(struct ctl *ctl, int argc, char **argv)
 		case 'h':
 			fputs(usage_user_set_quota, stdout);
 			return EX_OK;
-		case ':':
-			return ctl_usage_error(usage_user_set_quota, "%s needs a value",
-			                       argv[optind - 1]);
-		default:
-			return ctl_usage_error(usage_user_set_quota, "unknown option %s",
-			                       argv[optind - 1]);
+		default: /* ':' (a value missing) or '?' */
+			return ctl_option_error(usage_user_set_quota, c, argv);
 		}
 	}
 	if (optind >= argc)

@@ -120,11 +120,8 @@ static int cmd_migrate(struct ctl *ctl, int argc, char **argv)
 		case 'h':
 			fputs(usage_migrate, stdout);
 			return EX_OK;
-		case ':':
-			return ctl_usage_error(usage_migrate, "%s needs a value", argv[optind - 1]);
-		default:
-			return ctl_usage_error(usage_migrate, "unknown option %s",
-			                       argv[optind - 1]);
+		default: /* ':' (a value missing) or '?' */
+			return ctl_option_error(usage_migrate, c, argv);
 		}
 	}
 	if (optind < argc)
@@ -234,10 +231,8 @@ int main(int argc, char **argv)
 		case 'V':
 			printf(PROG " (" PACKAGE_NAME ") " PACKAGE_VERSION "\n");
 			return EX_OK;
-		case ':':
-			return ctl_usage_error(usage_main, "%s needs a value", argv[optind - 1]);
-		default:
-			return ctl_usage_error(usage_main, "unknown option %s", argv[optind - 1]);
+		default: /* ':' (a value missing) or '?' */
+			return ctl_option_error(usage_main, c, argv);
 		}
 	}
 	if (optind >= argc)
