@@ -90,6 +90,13 @@ int vg_req_page_limits(struct vg_req *r, uint64_t *limit, const char **cursor, s
 int vg_req_cursor_check(struct vg_req *r, const char *table, const char *cursor,
                         const char *user_id, const char *what, struct vg_err *err);
 
+/* 400 bad_query with msg, for a query parameter the caller checked itself. */
+int vg_req_bad_query(struct vg_err *err, const char *msg);
+/* A time query parameter already read into *value (NULL when absent): RFC 3339, or a date
+ * for its UTC midnight, replaced by its epoch seconds as text; else 400 bad_query naming
+ * the parameter. */
+int vg_req_time_param(struct vg_req *r, const char *name, const char **value, struct vg_err *err);
+
 /* Removes a stored file (relpath under storage.dir) after the commit that dropped its row:
  * a failure is logged and left to veogen-cleanup, a missing file is fine. */
 void vg_req_unlink_stored(struct vg_req *r, const char *relpath);

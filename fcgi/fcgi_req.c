@@ -148,6 +148,26 @@ void vg_req_unlink_stored(struct vg_req *r, const char *relpath)
 	vg_retention_unlink(r->a, r->conf->storage_dir, relpath);
 }
 
+int vg_req_bad_query(struct vg_err *err, const char *msg)
+{
+	return vg_err_set(err, VG_EBADREQ, "bad_query", "%s", msg);
+}
+
+int vg_req_time_param(struct vg_req *r, const char *name, const char **value, struct vg_err *err)
+{
+	long long t;
+
+	if (!*value)
+		return VG_OK;
+	if (!vg_retention_parse_time(*value, &t))
+		return vg_err_set(err, VG_EBADREQ, "bad_query",
+		                  "%s must be an RFC 3339 time (2026-11-24T10:00:00Z) or a date "
+		                  "(2026-11-24)",
+		                  name);
+	*value = vg_arena_printf(r->a, "%lld", t);
+	return VG_OK;
+}
+
 int vg_req_page_limits(struct vg_req *r, uint64_t *limit, const char **cursor, struct vg_err *err)
 {
 	bool bad = false;

@@ -8,7 +8,6 @@
 
 #include "handlers.h"
 #include "vg_json.h"
-#include "vg_retention.h"
 #include "vg_str.h"
 
 #define FILTER_MAX_BYTES 200 /* longer than any action or target id we write */
@@ -31,27 +30,6 @@ struct audit_query {
 	const char *user_id, *action, *prefix, *target_type, *target_id, *since, *until, *cursor;
 	uint64_t limit;
 };
-
-static int bad_query(struct vg_err *err, const char *msg)
-{
-	return vg_err_set(err, VG_EBADREQ, "bad_query", "%s", msg);
-}
-
-/* An RFC 3339 time (or a date: its UTC midnight) as epoch seconds text; NULL when absent. */
-static int time_param(struct vg_req *r, const char *name, const char **out, struct vg_err *err)
-{
-	long long t;
-
-	if (!*out)
-		return VG_OK;
-	if (!vg_retention_parse_time(*out, &t))
-		return vg_err_set(err, VG_EBADREQ, "bad_query",
-		                  "%s must be an RFC 3339 time (2026-11-24T10:00:00Z) or a date "
-		                  "(2026-11-24)",
-		                  name);
-	*out = vg_arena_printf(r->a, "%lld", t);
-	return VG_OK;
-}
 
 static bool too_long(const struct audit_query *q)
 {
@@ -77,28 +55,30 @@ static int parse_query(struct vg_req *r, struct audit_query *q, struct vg_err *e
 	q->since = vg_req_query(r, "since", &bad);
 	q->until = vg_req_query(r, "until", &bad);
 	if (bad)
-		return bad_query(err, "the query string is malformed or repeats a parameter");
+		return vg_req_bad_query(err,
+		                        "the query string is malformed or repeats a parameter");
 	if ((rc = vg_req_page_limits(r, &q->limit, &q->cursor, err)) != VG_OK)
 		return rc;
 	if (q->user_id && !vg_str_is_uuid(q->user_id))
-		return bad_query(err, "user_id must be a user's id (a UUID)");
+		return vg_req_bad_query(err, "user_id must be a user's id (a UUID)");
 	if (too_long(q))
-		return bad_query(err,
-		                 "action, target_type and target_id must be at most 200 bytes");
+		return vg_req_bad_query(
+		    err, "action, target_type and target_id must be at most 200 bytes");
 	if (q->action && !*q->action)
-		return bad_query(err, "action must be an action (video.delete) or a prefix ending "
-		                      "in \".\" (auth.)");
+		return vg_req_bad_query(
+		    err, "action must be an action (video.delete) or a prefix ending "
+		         "in \".\" (auth.)");
 	/* "auth." asks for every auth.* action */
 	if (q->action && q->action[strlen(q->action) - 1] == '.') {
 		q->prefix = q->action;
 		q->action = NULL;
 	}
-	if ((rc = time_param(r, "since", &q->since, err)) != VG_OK ||
-	    (rc = time_param(r, "until", &q->until, err)) != VG_OK)
+	if ((rc = vg_req_time_param(r, "since", &q->since, err)) != VG_OK ||
+	    (rc = vg_req_time_param(r, "until", &q->until, err)) != VG_OK)
 		return rc;
 	if (q->cursor && (!vg_str_u64(q->cursor, INT64_MAX, &id) || id < 1))
-		return bad_query(err,
-		                 "cursor must be the next_cursor of a previous page, unchanged");
+		return vg_req_bad_query(
+		    err, "cursor must be the next_cursor of a previous page, unchanged");
 	return VG_OK;
 }
 

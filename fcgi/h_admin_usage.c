@@ -7,7 +7,6 @@
 
 #include "handlers.h"
 #include "vg_json.h"
-#include "vg_retention.h"
 #include "vg_str.h"
 
 #define MAX_CURSOR 2048 /* hex characters: two per byte of the JSON key */
@@ -18,11 +17,6 @@ struct usage_query {
 	/* the last row of the page before: [period_start epoch, user_id, provider, model] */
 	const char *c_start, *c_user, *c_provider, *c_model;
 };
-
-static int bad_query(struct vg_err *err, const char *msg)
-{
-	return vg_err_set(err, VG_EBADREQ, "bad_query", "%s", msg);
-}
 
 /* Opaque cursor: the hex of the JSON array of the last row's sort key. */
 static const char *encode_cursor(struct vg_arena *a, const PGresult *res, int row)
@@ -75,56 +69,36 @@ static int decode_cursor(struct vg_req *r, const char *cursor, struct usage_quer
 		goto bad;
 	return VG_OK;
 bad:
-	return bad_query(err, "cursor must be the next_cursor of a previous page, unchanged");
-}
-
-/* An RFC 3339 time as epoch seconds text in *out (NULL when absent). */
-static int time_param(struct vg_req *r, const char *name, const char **out, struct vg_err *err)
-{
-	bool bad = false;
-	const char *s = vg_req_query(r, name, &bad);
-	long long t;
-
-	*out = NULL;
-	if (bad)
-		return bad_query(err, "the query string is malformed or repeats a parameter");
-	if (!s)
-		return VG_OK;
-	if (!vg_retention_parse_time(s, &t))
-		return vg_err_set(err, VG_EBADREQ, "bad_query",
-		                  "%s must be an RFC 3339 time (2026-11-24T10:00:00Z) or a date "
-		                  "(2026-11-24)",
-		                  name);
-	*out = vg_arena_printf(r->a, "%lld", t);
-	return VG_OK;
+	return vg_req_bad_query(err,
+	                        "cursor must be the next_cursor of a previous page, unchanged");
 }
 
 static int parse_query(struct vg_req *r, struct usage_query *q, struct vg_err *err)
 {
 	bool bad = false;
-	const char *limit_s, *cursor;
+	const char *cursor;
 	int rc;
 
 	q->period = vg_req_query(r, "period", &bad);
 	q->user_id = vg_req_query(r, "user_id", &bad);
 	q->provider = vg_req_query(r, "provider", &bad);
 	q->model = vg_req_query(r, "model", &bad);
-	limit_s = vg_req_query(r, "limit", &bad);
-	cursor = vg_req_query(r, "cursor", &bad);
+	q->since = vg_req_query(r, "since", &bad);
+	q->until = vg_req_query(r, "until", &bad);
 	if (bad)
-		return bad_query(err, "the query string is malformed or repeats a parameter");
+		return vg_req_bad_query(err,
+		                        "the query string is malformed or repeats a parameter");
 	if (!q->period)
 		q->period = "day";
 	if (strcmp(q->period, "day") != 0 && strcmp(q->period, "hour") != 0)
-		return bad_query(err, "period must be one of hour, day");
-	if ((rc = time_param(r, "since", &q->since, err)) != VG_OK ||
-	    (rc = time_param(r, "until", &q->until, err)) != VG_OK)
+		return vg_req_bad_query(err, "period must be one of hour, day");
+	if ((rc = vg_req_time_param(r, "since", &q->since, err)) != VG_OK ||
+	    (rc = vg_req_time_param(r, "until", &q->until, err)) != VG_OK)
 		return rc;
 	if (q->user_id && !vg_str_is_uuid(q->user_id))
-		return bad_query(err, "user_id must be a user's id (a UUID)");
-	q->limit = 20;
-	if (limit_s && (!vg_str_u64(limit_s, 100, &q->limit) || q->limit < 1))
-		return bad_query(err, "limit must be a whole number from 1 to 100");
+		return vg_req_bad_query(err, "user_id must be a user's id (a UUID)");
+	if ((rc = vg_req_page_limits(r, &q->limit, &cursor, err)) != VG_OK)
+		return rc;
 	return cursor ? decode_cursor(r, cursor, q, err) : VG_OK;
 }
 

@@ -72,11 +72,6 @@ static json_t *user_json(const PGresult *res, int i)
 	                 quota, "usage", usage);
 }
 
-static int bad_query(struct vg_err *err, const char *msg)
-{
-	return vg_err_set(err, VG_EBADREQ, "bad_query", "%s", msg);
-}
-
 struct users_query {
 	const char *q, *role, *disabled, *cursor;
 	uint64_t limit;
@@ -91,20 +86,21 @@ static int parse_query(struct vg_req *r, struct users_query *uq, struct vg_err *
 	uq->role = vg_req_query(r, "role", &bad);
 	uq->disabled = vg_req_query(r, "disabled", &bad);
 	if (bad)
-		return bad_query(err, "the query string is malformed or repeats a parameter");
+		return vg_req_bad_query(err,
+		                        "the query string is malformed or repeats a parameter");
 	if ((rc = vg_req_page_limits(r, &uq->limit, &uq->cursor, err)) != VG_OK)
 		return rc;
 	if (uq->q && vg_str_utf8_len(uq->q, strlen(uq->q)) > Q_MAX_CHARS)
-		return bad_query(err,
-		                 "q must be at most 254 characters (part of an email or name)");
+		return vg_req_bad_query(
+		    err, "q must be at most 254 characters (part of an email or name)");
 	if (uq->q && !*uq->q)
 		uq->q = NULL;
 	if (uq->role && !vg_str_eq(uq->role, "user") && !vg_str_eq(uq->role, "admin"))
-		return bad_query(err, "role must be one of user, admin");
+		return vg_req_bad_query(err, "role must be one of user, admin");
 	if (uq->disabled && !vg_str_eq(uq->disabled, "true") && !vg_str_eq(uq->disabled, "false"))
-		return bad_query(err, "disabled must be true or false");
+		return vg_req_bad_query(err, "disabled must be true or false");
 	if (uq->cursor && !vg_str_is_uuid(uq->cursor))
-		return bad_query(err, "cursor must be the next_cursor of a previous page");
+		return vg_req_bad_query(err, "cursor must be the next_cursor of a previous page");
 	return vg_req_cursor_check(r, "users", uq->cursor, NULL, "a user", err);
 }
 

@@ -41,6 +41,12 @@ int ctl_load_settings(struct ctl *ctl);
 /* ctl_load_settings, then opens ctl->db (lazily connected); EX_OK or EX_CONFIG. */
 int ctl_open_db(struct ctl *ctl);
 
+/* Parses a subcommand that takes exactly nargs operands (named in names, for the message)
+ * and at most --json (when json is not NULL) and --help.  Returns -1 when the command may
+ * go on with the operands in pos, else the exit status (help shown: EX_OK). */
+int ctl_args(int argc, char **argv, const char *usage, const char *const *names, int nargs,
+             bool *json, const char **pos);
+
 /* true when argv[1] is -h or --help: prints usage to stdout. */
 bool ctl_wants_help(int argc, char **argv, const char *usage);
 

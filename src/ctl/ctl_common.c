@@ -1,6 +1,7 @@
 /* The parts every veogenctl command shares. */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,6 +78,38 @@ int ctl_option_error(const char *usage, int c, char **argv)
 	if (c == ':')
 		return ctl_usage_error(usage, "%s needs a value", argv[optind - 1]);
 	return ctl_usage_error(usage, "unknown option %s", argv[optind - 1]);
+}
+
+int ctl_args(int argc, char **argv, const char *usage, const char *const *names, int nargs,
+             bool *json, const char **pos)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			if (!json)
+				return ctl_usage_error(usage, "unknown option %s",
+				                       argv[optind - 1]);
+			*json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EX_OK;
+		default: /* '?' */
+			return ctl_option_error(usage, c, argv);
+		}
+	}
+	if (argc - optind < nargs)
+		return ctl_usage_error(usage, "%s needs the %s", argv[0], names[argc - optind]);
+	if (argc - optind > nargs)
+		return ctl_usage_error(usage, "unexpected argument '%s'", argv[optind + nargs]);
+	for (int i = 0; i < nargs; i++)
+		pos[i] = argv[optind + i];
+	return -1;
 }
 
 int ctl_open_db(struct ctl *ctl)

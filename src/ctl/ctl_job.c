@@ -147,37 +147,8 @@ static int print_json(const json_t *v)
 	return EX_OK;
 }
 
-/* Parses an option-less command's arguments: exactly one job ID.  EX_OK or a usage error. */
-static int one_id(int argc, char **argv, const char *usage, bool *json_out, const char **id)
-{
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
-	int c;
-
-	optind = 0;
-	while ((c = getopt_long(argc, argv, json_out ? ":jh" : ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			if (!json_out)
-				return ctl_usage_error(usage, "unknown option %s",
-				                       argv[optind - 1]);
-			*json_out = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return -1;
-		default:
-			return ctl_usage_error(usage, "unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
-		return ctl_usage_error(usage, "job %s needs the job's ID (see `" PROG " job list`)",
-		                       argv[0]);
-	if (optind + 1 < argc)
-		return ctl_usage_error(usage, "unexpected argument '%s'", argv[optind + 1]);
-	*id = argv[optind];
-	return EX_OK;
-}
+/* The operand of job show, retry and cancel, for ctl_args' message. */
+static const char *const job_id_name[] = {"job's ID (see `" PROG " job list`)"};
 
 static int list_options(int argc, char **argv, struct vg_job_filter *f, bool *json)
 {
@@ -320,8 +291,8 @@ static int cmd_show(struct ctl *ctl, int argc, char **argv)
 	json_t *job;
 	int rc;
 
-	if ((rc = one_id(argc, argv, usage_job_show, &json, &id)) != EX_OK)
-		return rc < 0 ? EX_OK : rc;
+	if ((rc = ctl_args(argc, argv, usage_job_show, job_id_name, 1, &json, &id)) >= 0)
+		return rc;
 	if ((rc = ctl_open_db(ctl)) != EX_OK)
 		return rc;
 	vg_err_clear(&err);
@@ -343,9 +314,9 @@ static int cmd_act(struct ctl *ctl, int argc, char **argv, bool retry)
 	json_t *job;
 	int rc;
 
-	if ((rc = one_id(argc, argv, retry ? usage_job_retry : usage_job_cancel, NULL, &id)) !=
-	    EX_OK)
-		return rc < 0 ? EX_OK : rc;
+	if ((rc = ctl_args(argc, argv, retry ? usage_job_retry : usage_job_cancel, job_id_name, 1,
+	                   NULL, &id)) >= 0)
+		return rc;
 	if ((rc = ctl_open_db(ctl)) != EX_OK)
 		return rc;
 	vg_err_clear(&err);

@@ -154,38 +154,6 @@ static const char usage_user_set_quota[] =
     "Example:\n"
     "  " PROG " user set-quota ada@example.com --video-seconds 600 --cost-usd 25\n";
 
-int ctl_args(int argc, char **argv, const char *usage, const char *const *names, int nargs,
-             bool *json, const char **pos)
-{
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
-	int c;
-
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			if (!json)
-				return ctl_usage_error(usage, "unknown option %s",
-				                       argv[optind - 1]);
-			*json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return EX_OK;
-		default:
-			return ctl_usage_error(usage, "unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (argc - optind < nargs)
-		return ctl_usage_error(usage, "%s needs the %s", argv[0], names[argc - optind]);
-	if (argc - optind > nargs)
-		return ctl_usage_error(usage, "unexpected argument '%s'", argv[optind + nargs]);
-	for (int i = 0; i < nargs; i++)
-		pos[i] = argv[optind + i];
-	return -1;
-}
-
 /* Reads one line without echo when stdin is a terminal; NULL at EOF or on error. */
 static char *read_password_line(void)
 {
