@@ -40,6 +40,13 @@ struct vg_conf {
 	int limits_failed_logins_per_account; /* per 15 minutes */
 	int limits_failed_logins_per_address; /* per 15 minutes */
 	int limits_registrations_per_address; /* per hour */
+	int limits_max_json_string_bytes;     /* any JSON string or key longer: 422 */
+	int limits_max_json_array_items;      /* any JSON array longer: 422 */
+	int limits_max_query_bytes;           /* a longer query string: 400 */
+	int limits_max_header_bytes;          /* a longer request header: 431 */
+	int limits_max_jwt_bytes;             /* a longer bearer token: 401 */
+	int limits_max_scenes_per_movie;
+	int limits_max_active_jobs_per_user; /* queued+running work of one user; 0 = no limit */
 	/* auth */
 	char *auth_jwt_alg; /* HS256 | RS256 */
 	char *auth_jwt_secret_file;
@@ -109,6 +116,12 @@ struct vg_conf {
 	int retention_jobs_days;      /* finished job rows */
 	int retention_audit_days;     /* audit log rows */
 	int retention_temp_hours;     /* stale temporary files under storage.dir */
+	/* webhooks */
+	char *webhooks_allow_networks; /* CIDRs allowed although private, loopback, … */
+	int webhooks_timeout_s;        /* one delivery attempt */
+	int webhooks_retry_base_ms;    /* delay after the first failed attempt, x4 per attempt */
+	int webhooks_retry_max_ms;     /* cap of one delay */
+	int webhooks_retry_window_s;   /* give up on an event this long after it happened */
 	/* ffmpeg */
 	char *ffmpeg_path;
 	char *ffprobe_path;

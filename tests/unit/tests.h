@@ -32,7 +32,9 @@
 	X(assemble) \
 	X(plan) \
 	X(movie) \
-	X(metrics)
+	X(metrics) \
+	X(netaddr) \
+	X(webhook)
 /* clang-format on */
 
 #define X(name) void t_##name##_register(void);

@@ -1,0 +1,4 @@
+/* placeholder */
+#ifndef VG_WEBHOOK_H
+#define VG_WEBHOOK_H
+#endif

@@ -1,0 +1,5 @@
+#include "tests.h"
+
+void t_netaddr_register(void)
+{
+}

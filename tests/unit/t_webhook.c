@@ -1,0 +1,5 @@
+#include "tests.h"
+
+void t_webhook_register(void)
+{
+}
