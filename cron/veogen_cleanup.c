@@ -1,7 +1,7 @@
 /* veogen-cleanup: retention.  Deletes finished videos and movies past their retention with
  * their files (the code paths of the DELETE endpoints), uploads nothing uses any more,
- * finished jobs, expired refresh tokens, old idempotency keys and audit rows; removes
- * stale temp files and files no row names; reports rows whose file vanished. */
+ * finished jobs and webhook events, expired refresh tokens, old idempotency keys and audit
+ * rows; removes stale temp files and files no row names; reports rows whose file vanished. */
 #include "config.h"
 
 #include <stdio.h>
@@ -22,7 +22,8 @@ static const char usage[] =
     "videos and movies older than retention.succeeded_days (succeeded) or\n"
     "retention.failed_days (failed, cancelled) with their files, uploads no video or movie\n"
     "uses that are older than retention.succeeded_days, job rows finished more than\n"
-    "retention.jobs_days ago, expired refresh tokens, idempotency keys older than 24 hours\n"
+    "retention.jobs_days ago, delivered or failed webhook events older than that,\n"
+    "expired refresh tokens, idempotency keys older than 24 hours\n"
     "and audit rows older than retention.audit_days (0 days = keep for ever).  Removes\n"
     "temporary files (*.tmp.*) and files no row names under storage.dir once they are\n"
     "older than retention.temp_hours, and reports rows whose file has vanished.\n"
@@ -207,6 +208,10 @@ static const struct prune prunes[] = {
      "ch.parent_id = t.id AND ch.state NOT IN ('succeeded', 'failed', 'cancelled')) AND NOT "
      "EXISTS (SELECT 1 FROM job_deps d JOIN jobs b ON b.id = d.job_id WHERE d.depends_on = "
      "t.id AND b.state NOT IN ('succeeded', 'failed', 'cancelled'))"},
+    /* delivered or given up, with their attempt logs (ON DELETE CASCADE) */
+    {"finished webhook events", "webhook_events",
+     "t.state <> 'pending' AND $1::int > 0 AND t.created_at < now() - make_interval(days => "
+     "$1::int)"},
     {"expired refresh tokens", "refresh_tokens", "t.expires_at < now() AND $1::int IS NOT NULL"},
     {"idempotency keys", "idempotency_keys",
      "t.created_at < now() - interval '24 hours' AND $1::int IS NOT NULL"},
@@ -249,7 +254,8 @@ static int prune_rows(struct cron *c, const struct prune *p, int setting)
 
 static int cleanup_run(struct cron *c)
 {
-	const int settings[] = {c->conf.retention_jobs_days, 0, 0, c->conf.retention_audit_days};
+	const int settings[] = {c->conf.retention_jobs_days, c->conf.retention_jobs_days, 0, 0,
+	                        c->conf.retention_audit_days};
 	long temp = 0, orphans = 0, vanished = 0;
 	int rc;
 

@@ -13,8 +13,6 @@
 #include "vg_log.h"
 #include "vg_str.h"
 
-#define MAX_CREDENTIAL 8192
-
 static int need_credentials(struct vg_err *err)
 {
 	return vg_err_set(err, VG_EAUTH, "unauthorized",
@@ -132,10 +130,14 @@ int vg_authenticate(struct vg_req *r, struct vg_err *err)
 	}
 	if (!cred || !*cred)
 		return need_credentials(err);
-	if (strlen(cred) > MAX_CREDENTIAL)
-		return vg_err_set(err, VG_EAUTH, "unauthorized",
-		                  "the credential is longer than %d bytes: send a real token",
-		                  MAX_CREDENTIAL);
+	/* before any parsing: an API key is far shorter than the smallest allowed limit */
+	size_t n = strlen(cred), max = (size_t)r->conf->limits_max_jwt_bytes;
+	if (n > max)
+		return vg_err_set(err, VG_EAUTH, "token_too_long",
+		                  "the token is %zu bytes; at most %zu bytes are accepted "
+		                  "(limits.max_jwt_bytes): send the access token or API key you "
+		                  "were given",
+		                  n, max);
 	if (strncmp(cred, "vg_", 3) == 0)
 		return auth_api_key(r, cred, err);
 	if (xkey && !authz)

@@ -1,4 +1,5 @@
-/* Monthly quotas: what a user has used this month against their limits. */
+/* Limits on starting work: what a user has used this month against their quotas, and what
+ * they have under way now. */
 #include "config.h"
 
 #include "fcgi_quota.h"
@@ -52,4 +53,39 @@ int vg_quota_check(struct vg_req *r, const char *what, long long seconds, double
 	                  amounts(r, s_on, q_s > used_s ? q_s - used_s : 0, c_on,
 	                          q_c > used_c ? q_c - used_c : 0),
 	                  s_on && c_on ? "are" : "is");
+}
+
+/* Both counts come from partial indexes (videos_user_active, movies_user_active). */
+static const char active_sql[] =
+    "WITH me AS (SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE) "
+    "SELECT (SELECT count(*) FROM videos v WHERE v.user_id = me.id AND v.movie_id IS NULL AND "
+    "v.status IN ('queued', 'running')) AS videos, (SELECT count(*) FROM movies m WHERE "
+    "m.user_id = me.id AND m.status IN ('planning', 'rendering', 'assembling')) AS movies "
+    "FROM me";
+
+#define ACTIVE_RETRY_AFTER_S 30
+
+int vg_active_jobs_check(struct vg_req *r, struct vg_err *err)
+{
+	int max = r->conf->limits_max_active_jobs_per_user;
+	PGresult *res;
+
+	if (max <= 0)
+		return VG_OK;
+	if (!(res = vg_db_q(r->db, r->a, err, active_sql, r->who.user_id)))
+		return err->rc;
+	if (PQntuples(res) != 1)
+		return VG_OK; /* the account is gone: the insert fails on its own */
+	long long videos = vg_db_get_ll(res, 0, "videos", 0);
+	long long movies = vg_db_get_ll(res, 0, "movies", 0);
+	if (videos + movies < max)
+		return VG_OK;
+	vg_err_set(err, VG_ERATE, "too_many_active_jobs",
+	           "you have %lld pieces of work under way (%lld videos queued or running, %lld "
+	           "movies planning, rendering or assembling); one account may have %d at once "
+	           "(limits.max_active_jobs_per_user): wait for some to finish or cancel some, "
+	           "then try again",
+	           videos + movies, videos, movies, max);
+	err->retry_after = ACTIVE_RETRY_AFTER_S;
+	return VG_ERATE;
 }

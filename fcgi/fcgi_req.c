@@ -32,14 +32,17 @@ int vg_req_read_body(struct vg_req *r, struct vg_err *err)
 		return VG_OK;
 	if (r->content_length > (long long)max)
 		return vg_err_set(err, VG_ETOOBIG, "body_too_large",
-		                  "the request body is %lld bytes; the limit is %zu bytes",
+		                  "the request body is %lld bytes; at most %zu bytes are accepted "
+		                  "(limits.max_body_bytes): send a smaller body",
 		                  r->content_length, max);
 	vg_buf_init(&b, max);
 	while ((n = FCGX_GetStr(chunk, (int)sizeof chunk, r->fcgx->in)) > 0) {
 		if (vg_buf_append(&b, chunk, (size_t)n) != VG_OK) {
 			vg_buf_free(&b);
 			return vg_err_set(err, VG_ETOOBIG, "body_too_large",
-			                  "the request body is over the limit of %zu bytes", max);
+			                  "the request body is over %zu bytes, the most accepted "
+			                  "(limits.max_body_bytes): send a smaller body",
+			                  max);
 		}
 	}
 	if (FCGX_GetError(r->fcgx->in) != 0) {
@@ -93,9 +96,13 @@ json_t *vg_req_json(struct vg_req *r, struct vg_err *err)
 		           "send the body as JSON with Content-Type: application/json (UTF-8)");
 		return NULL;
 	}
+	const struct vg_json_limits lim = {r->conf->limits_max_json_depth,
+	                                   r->conf->limits_max_json_string_bytes,
+	                                   r->conf->limits_max_json_array_items};
+
 	if (vg_req_read_body(r, err) != VG_OK)
 		return NULL;
-	return vg_json_parse(r->a, r->body, r->body_len, r->conf->limits_max_json_depth, err);
+	return vg_json_parse(r->a, r->body, r->body_len, &lim, err);
 }
 
 /* Decodes one query component: %XX and '+' as space. */

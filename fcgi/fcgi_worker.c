@@ -32,6 +32,49 @@ static const char *request_id(struct vg_req *r)
 	return vg_random_token(r->a, 16);
 }
 
+/* "HTTP_X_API_KEY" → "X-Api-Key" (at most 64 bytes), for a message about that header. */
+static const char *header_name(struct vg_req *r, const char *cgi, size_t len)
+{
+	size_t n = len - 5 < 64 ? len - 5 : 64;
+	char *name = vg_arena_strndup(r->a, cgi + 5, n);
+	bool word_start = true;
+
+	for (char *p = name; *p; p++) {
+		if (*p == '_')
+			*p = '-';
+		else if (*p >= 'A' && *p <= 'Z' && !word_start)
+			*p = (char)(*p - 'A' + 'a');
+		word_start = *p == '-';
+	}
+	return name;
+}
+
+/* limits.max_header_bytes for every request header (HTTP_* of FastCGI) and
+ * limits.max_query_bytes for the query string, before anything reads them. */
+static int check_sizes(struct vg_req *r, struct vg_err *err)
+{
+	const struct vg_conf *c = r->conf;
+	size_t max = (size_t)c->limits_max_header_bytes, q = strlen(r->query);
+
+	for (char **e = r->fcgx ? r->fcgx->envp : NULL; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		size_t n;
+
+		if (strncmp(*e, "HTTP_", 5) != 0 || !eq || (n = strlen(eq + 1)) <= max)
+			continue;
+		return vg_err_set(err, VG_EHEADERS, "header_too_large",
+		                  "the %s header is %zu bytes; at most %zu bytes are accepted "
+		                  "(limits.max_header_bytes): send a shorter one",
+		                  header_name(r, *e, (size_t)(eq - *e)), n, max);
+	}
+	if (q > (size_t)c->limits_max_query_bytes)
+		return vg_err_set(err, VG_EBADREQ, "query_too_long",
+		                  "the query string is %zu bytes; at most %d bytes are accepted "
+		                  "(limits.max_query_bytes): send fewer or shorter parameters",
+		                  q, c->limits_max_query_bytes);
+	return VG_OK;
+}
+
 static int read_request(struct vg_req *r, struct vg_err *err)
 {
 	const char *uri = vg_req_param(r, "REQUEST_URI");
@@ -52,6 +95,8 @@ static int read_request(struct vg_req *r, struct vg_err *err)
 	q = strchr(uri, '?');
 	r->path = q ? vg_arena_strndup(r->a, uri, (size_t)(q - uri)) : uri;
 	r->query = q ? q + 1 : "";
+	if (check_sizes(r, err) != VG_OK)
+		return err->rc;
 	if (cl && *cl) {
 		if (!vg_str_u64(cl, (uint64_t)INT64_MAX, &len))
 			return vg_err_set(err, VG_EBADREQ, NULL,

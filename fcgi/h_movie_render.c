@@ -166,7 +166,8 @@ static int start_assembly(struct render *rd, const char *stage, struct vg_err *e
 	return VG_OK;
 }
 
-/* Locks the caller's movie for a render: idle, and its settings and scenes loaded. */
+/* Locks the caller's movie for a render: idle, the caller under the limit of work under
+ * way, and its settings and scenes loaded. */
 static PGresult *begin_render(struct render *rd, struct vg_req *r, struct vg_err *err)
 {
 	PGresult *m;
@@ -176,8 +177,9 @@ static PGresult *begin_render(struct render *rd, struct vg_req *r, struct vg_err
 	rd->movie_id = r->params[0];
 	if (vg_db_begin(r->db, r->a, err) != VG_OK)
 		return NULL;
+	/* an idle movie is not under way itself: the limit counts the caller's other work */
 	if (!(m = vg_movie_lock(r, rd->movie_id, err)) || vg_movie_check_idle(m, err) != VG_OK ||
-	    load_scenes(rd, err) != VG_OK) {
+	    vg_active_jobs_check(r, err) != VG_OK || load_scenes(rd, err) != VG_OK) {
 		vg_db_rollback(r->db);
 		return NULL;
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fcgi_http.h"
+#include "fcgi_quota.h"
 #include "h_movie_common.h"
 #include "handlers.h"
 #include "vg_account.h"
@@ -159,6 +160,9 @@ static int create_in_txn(struct vg_req *r, const struct vg_movie_req *v, const c
 	int rc;
 
 	if ((rc = vg_movie_check_files(r, v, true, true, err)) != VG_OK)
+		return rc;
+	/* a planned movie starts work at once (a hand-written one waits for its render) */
+	if (!vg_str_eq(planner, "hand") && (rc = vg_active_jobs_check(r, err)) != VG_OK)
 		return rc;
 	if ((rc = insert_movie(r, v, id, planner, err)) != VG_OK)
 		return rc;

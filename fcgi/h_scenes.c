@@ -118,10 +118,13 @@ static int add_scene(struct vg_req *r, struct edit *e, const json_t *body, struc
 		return rc;
 	if ((rc = scene_count(r, e->id, &n, err)) != VG_OK)
 		return rc;
-	if (n >= VG_MOVIE_MAX_SCENES)
-		return vg_err_set(err, VG_EINVAL, "too_many_scenes",
-		                  "a movie has at most %d scenes: delete one before adding another",
-		                  VG_MOVIE_MAX_SCENES);
+	int max = vg_movie_max_scenes(r->conf);
+	if (n >= max)
+		return vg_err_set(err, VG_ECONFLICT, "too_many_scenes",
+		                  "the movie has %d scenes, the most a movie may have "
+		                  "(limits.max_scenes_per_movie = %d): delete one before adding "
+		                  "another",
+		                  n, max);
 	int pos = s.position > 0 ? s.position : n + 1;
 	if (pos > n + 1)
 		return vg_err_field(err, "position",

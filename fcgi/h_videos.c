@@ -177,14 +177,17 @@ static json_t *insert_video(struct vg_req *r, const struct vg_video_req *v, stru
 	return vg_json_own(r->a, vg_video_to_json(res, 0));
 }
 
-/* Inside the caller's transaction: quota, then the video and its job, then the
- * Idempotency-Key's record.  Returns 1 when a replay of the key answered instead. */
+/* Inside the caller's transaction: a replay of the Idempotency-Key first (it answers
+ * even at a limit: it starts nothing), then the work under way and the quota, then the video
+ * and its job, then the key's record.  Returns 1 when a replay of the key answered. */
 static int create_in_txn(struct vg_req *r, struct vg_resp *w, const struct vg_video_req *v,
                          const char *idem_key, const char *hash, json_t **video, struct vg_err *err)
 {
 	int rc;
 
 	if (idem_key && (rc = idempotent_replay(r, w, idem_key, hash, err)) != 0)
+		return rc;
+	if ((rc = vg_active_jobs_check(r, err)) != VG_OK)
 		return rc;
 	if ((rc = vg_quota_check(r, "video", v->duration_seconds, v->estimated_cost_usd, err)) !=
 	    VG_OK)
@@ -241,8 +244,8 @@ int h_videos_create(struct vg_req *r, struct vg_resp *w, struct vg_err *err)
 		hash = vg_sha256_hex(r->a, canon ? canon : "", canon ? strlen(canon) : 0);
 		free(canon);
 	}
-	if (!key && !r->who.has_quota) {
-		/* the common case needs no transaction: one statement inserts both rows */
+	if (!key && !r->who.has_quota && r->conf->limits_max_active_jobs_per_user == 0) {
+		/* with nothing to check first, no transaction: one statement inserts both rows */
 		if (!(video = insert_video(r, &v, err)))
 			return err->rc;
 	} else {

@@ -19,6 +19,10 @@ int h_auth_refresh(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 int h_auth_logout(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 /* h_me.c */
 int h_me_get(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_webhooks.c */
+int h_me_webhook_secret_get(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_me_webhook_secret_rotate(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+int h_me_webhook_deliveries(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 /* h_apikeys.c */
 int h_apikeys_create(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 int h_apikeys_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err);

@@ -14,6 +14,7 @@
 
 #include "vg_arena.h"
 #include "vg_conf.h"
+#include "vg_netaddr.h"
 #include "vg_str.h"
 
 enum ctype { CT_STR, CT_INT, CT_I64, CT_DBL, CT_BOOL };
@@ -91,8 +92,7 @@ static const struct ckey keys[] = {
     I("limits.max_header_bytes", limits_max_header_bytes, C_RELOAD, 8192, 256, 65536),
     I("limits.max_jwt_bytes", limits_max_jwt_bytes, C_RELOAD, 4096, 256, 65536),
     I("limits.max_scenes_per_movie", limits_max_scenes_per_movie, C_RELOAD, 50, 1, 50),
-    I("limits.max_active_jobs_per_user", limits_max_active_jobs_per_user, C_RELOAD, 20, 0,
-      1000000),
+    I("limits.max_active_jobs_per_user", limits_max_active_jobs_per_user, C_RELOAD, 20, 0, 1000000),
     E("auth.jwt_alg", auth_jwt_alg, C_RELOAD, "HS256", "HS256|RS256"),
     S("auth.jwt_secret_file", auth_jwt_secret_file, C_RELOAD, "/etc/veogen/jwt.secret"),
     S("auth.jwt_private_key_file", auth_jwt_private_key_file, C_RELOAD, ""),
@@ -113,6 +113,7 @@ static const struct ckey keys[] = {
     I("runner.backoff_max_ms", runner_backoff_max_ms, C_RELOAD, 600000, 1, 86400000),
     I("runner.shutdown_timeout_s", runner_shutdown_timeout_s, C_RELOAD, 60, 1, 3600),
     I("runner.remote_workers", runner_remote_workers, C_RELOAD, 1, 0, 16),
+    I("runner.webhook_workers", runner_webhook_workers, C_RELOAD, 2, 1, 64),
     I("runner.max_in_flight", runner_max_in_flight, C_RELOAD, 10000, 1, 100000),
     E("providers.default", providers_default, C_RELOAD, "local", "local|gemini|vertex"),
     B("providers.local.enabled", providers_local_enabled, C_RELOAD, "true"),
@@ -775,6 +776,11 @@ static int cross_check(struct vg_conf *c, const char *file, struct vg_err *err)
 		return vg_err_set(err, VG_EINVAL, "config_invalid",
 		                  "%s: storage.dir \"%s\" must be an absolute path", file,
 		                  c->storage_dir);
+	struct vg_netlist nets;
+	char why[256];
+	if (!vg_netlist_parse(c->webhooks_allow_networks, &nets, why, sizeof why))
+		return vg_err_set(err, VG_EINVAL, "config_invalid",
+		                  "%s: webhooks.allow_networks: %s", file, why);
 	return VG_OK;
 }
 

@@ -68,8 +68,9 @@ struct vg_conf {
 	int runner_backoff_base_ms;
 	int runner_backoff_max_ms;
 	int runner_shutdown_timeout_s;
-	int runner_remote_workers; /* processes running the remote loop (0 = none) */
-	int runner_max_in_flight;  /* remote operations one remote worker holds at once */
+	int runner_remote_workers;  /* processes running the remote loop (0 = none) */
+	int runner_max_in_flight;   /* remote operations one remote worker holds at once */
+	int runner_webhook_workers; /* processes delivering webhooks, one attempt at a time each */
 	/* providers */
 	char *providers_default;
 	bool providers_local_enabled;

@@ -4,6 +4,28 @@
 #include <string.h>
 
 #include "vg_err.h"
+#include "vg_str.h"
+
+/* Text for a JSON answer must be UTF-8, or the answer loses it: a character cut by the
+ * buffer's end goes, any other bad byte (a library's message quoting half a character)
+ * becomes '?'. */
+static void utf8_mend(char *s)
+{
+	size_t n, i = 0;
+
+	vg_str_utf8_cut(s);
+	n = strlen(s);
+	while (i < n) {
+		size_t k = 1;
+
+		while (k <= 4 && i + k <= n && !vg_str_utf8_valid(s + i, k))
+			k++;
+		if (k <= 4 && i + k <= n)
+			i += k;
+		else
+			s[i++] = '?';
+	}
+}
 
 static const struct {
 	int rc;
@@ -22,6 +44,7 @@ static const struct {
     {VG_EMEDIA, 415, "Unsupported Media Type", "unsupported_media_type"},
     {VG_EINVAL, 422, "Unprocessable Content", "validation_failed"},
     {VG_ERATE, 429, "Too Many Requests", "rate_limited"},
+    {VG_EHEADERS, 431, "Request Header Fields Too Large", "header_too_large"},
     {VG_EUNAVAIL, 503, "Service Unavailable", "unavailable"},
     {VG_ETIMEOUT, 503, "Service Unavailable", "timeout"},
     {VG_ERETRY, 503, "Service Unavailable", "retry"},
@@ -51,6 +74,7 @@ int vg_err_vset(struct vg_err *err, int rc, const char *code, const char *fmt, v
 	err->rc = rc;
 	snprintf(err->code, sizeof err->code, "%s", code ? code : vg_err_default_code(rc));
 	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	utf8_mend(err->msg);
 	return rc;
 }
 
@@ -81,6 +105,8 @@ int vg_err_field(struct vg_err *err, const char *field, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(f->message, sizeof f->message, fmt, ap);
 		va_end(ap);
+		utf8_mend(f->field);
+		utf8_mend(f->message);
 	}
 	return VG_EINVAL;
 }

@@ -7,21 +7,22 @@
 /* Return codes: 0 ok, negative = error class.  Each class maps to one HTTP status. */
 enum vg_rc {
 	VG_OK = 0,
-	VG_EBADREQ = -1,    /* 400: not JSON, wrong JSON type, bad query parameter */
-	VG_EAUTH = -2,      /* 401 */
-	VG_EFORBIDDEN = -3, /* 403 */
-	VG_ENOTFOUND = -4,  /* 404 */
-	VG_EMETHOD = -5,    /* 405 */
-	VG_ECONFLICT = -6,  /* 409 */
-	VG_ETOOBIG = -7,    /* 413 */
-	VG_EMEDIA = -8,     /* 415 */
-	VG_EINVAL = -9,     /* 422: well-formed but invalid fields */
-	VG_ERATE = -10,     /* 429 */
-	VG_EUNAVAIL = -11,  /* 503: a dependency is down */
-	VG_ETIMEOUT = -12,  /* a bounded operation ran out of time (503 over HTTP) */
-	VG_ERETRY = -13,    /* transient: serialization failure and the like (503 over HTTP) */
-	VG_EINTERNAL = -14, /* 500: a bug or an impossible state */
-	VG_ECANCELLED = -15 /* the job was cancelled while a step ran */
+	VG_EBADREQ = -1,     /* 400: not JSON, wrong JSON type, bad query parameter */
+	VG_EAUTH = -2,       /* 401 */
+	VG_EFORBIDDEN = -3,  /* 403 */
+	VG_ENOTFOUND = -4,   /* 404 */
+	VG_EMETHOD = -5,     /* 405 */
+	VG_ECONFLICT = -6,   /* 409 */
+	VG_ETOOBIG = -7,     /* 413 */
+	VG_EMEDIA = -8,      /* 415 */
+	VG_EINVAL = -9,      /* 422: well-formed but invalid fields */
+	VG_ERATE = -10,      /* 429 */
+	VG_EUNAVAIL = -11,   /* 503: a dependency is down */
+	VG_ETIMEOUT = -12,   /* a bounded operation ran out of time (503 over HTTP) */
+	VG_ERETRY = -13,     /* transient: serialization failure and the like (503 over HTTP) */
+	VG_EINTERNAL = -14,  /* 500: a bug or an impossible state */
+	VG_ECANCELLED = -15, /* the job was cancelled while a step ran */
+	VG_EHEADERS = -16    /* 431: a request header over limits.max_header_bytes */
 };
 
 #define VG_ERR_MAX_FIELDS 32

@@ -2,6 +2,8 @@
  * 422 field errors so a client learns every bad field in one answer. */
 #include "config.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vg_json.h"
@@ -20,20 +22,113 @@ json_t *vg_json_own(struct vg_arena *a, json_t *v)
 	return v;
 }
 
-/* True when v nests containers no deeper than max (a top-level object or array is 1).
- * Recursion stops at max + 1, so the stack stays bounded by the limit. */
-static bool depth_within(const json_t *v, int depth, int max)
+/* A JSON path as a field name: it must fit vg_field_err.field, cut at a character. */
+#define PATH_BYTES 64
+#define KEY_SHOWN  32 /* bytes of one key shown in a path */
+
+/* The walk of a parsed body: nesting depth (400, checked first: it bounds the recursion)
+ * and the string, key and array limits (422 field errors, collected in `found`). */
+struct walk {
+	const struct vg_json_limits *lim;
+	char path[PATH_BYTES];
+	struct vg_err found; /* the first VG_ERR_MAX_FIELDS of them */
+	int over;            /* values over a limit */
+};
+
+/* At most max bytes of s (n bytes of valid UTF-8), cut at a character boundary. */
+static size_t utf8_cut(const char *s, size_t n, size_t max)
 {
+	if (n <= max)
+		return n;
+	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return max;
+}
+
+/* Appends n bytes of s to the path at len (as much as fits); returns the new length. */
+static size_t path_append(char *path, size_t len, const char *s, size_t n)
+{
+	n = utf8_cut(s, n, PATH_BYTES - 1 - len);
+	memcpy(path + len, s, n);
+	path[len + n] = '\0';
+	return len + n;
+}
+
+static size_t path_key(char *path, size_t len, const char *key, size_t klen)
+{
+	static const char more[] = "\xe2\x80\xa6"; /* … marks a key cut short */
+	size_t shown = utf8_cut(key, klen, KEY_SHOWN);
+
+	if (len > 0)
+		len = path_append(path, len, ".", 1);
+	len = path_append(path, len, key, shown);
+	return shown < klen ? path_append(path, len, more, sizeof more - 1) : len;
+}
+
+static size_t path_index(char *path, size_t len, size_t i)
+{
+	char idx[32];
+	int n = snprintf(idx, sizeof idx, "[%zu]", i);
+
+	return path_append(path, len, idx, (size_t)n);
+}
+
+/* Counts one value over a limit and names it (a field error while errors[] has room). */
+static void over_limit(struct walk *w, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void over_limit(struct walk *w, const char *field, const char *fmt, ...)
+{
+	char msg[sizeof w->found.fields[0].message];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	w->over++;
+	vg_err_field(&w->found, field, "%s", msg);
+}
+
+static const char *path_name(const struct walk *w)
+{
+	return w->path[0] ? w->path : "(body)";
+}
+
+/* False when v nests containers deeper than max_depth (a top-level object or array is 1);
+ * recursion stops at max_depth + 1, so the stack stays bounded by the limit. */
+static bool walk(struct walk *w, const json_t *v, int depth, size_t plen)
+{
+	const struct vg_json_limits *lim = w->lim;
+
+	w->path[plen] = '\0';
+	if (json_is_string(v)) {
+		size_t n = json_string_length(v);
+		if (lim->max_string_bytes > 0 && n > (size_t)lim->max_string_bytes)
+			over_limit(w, path_name(w),
+			           "is %zu bytes; at most %d bytes are accepted "
+			           "(limits.max_json_string_bytes): shorten it",
+			           n, lim->max_string_bytes);
+		return true;
+	}
 	if (!json_is_object(v) && !json_is_array(v))
 		return true;
-	if (depth > max)
+	if (lim->max_depth > 0 && depth > lim->max_depth)
 		return false;
 	if (json_is_array(v)) {
-		size_t i;
+		size_t i, n = json_array_size(v);
 		json_t *item;
+
+		if (lim->max_array_items > 0 && n > (size_t)lim->max_array_items) {
+			/* its items are refused with it: no need to look at them */
+			over_limit(w, path_name(w),
+			           "has %zu items; at most %d are accepted "
+			           "(limits.max_json_array_items): send fewer",
+			           n, lim->max_array_items);
+			return true;
+		}
 		json_array_foreach(v, i, item)
 		{
-			if (!depth_within(item, depth + 1, max))
+			if (!walk(w, item, depth + 1, path_index(w->path, plen, i)))
 				return false;
 		}
 		return true;
@@ -42,10 +137,45 @@ static bool depth_within(const json_t *v, int depth, int max)
 	json_t *item;
 	json_object_foreach((json_t *)v, key, item)
 	{
-		if (!depth_within(item, depth + 1, max))
+		size_t klen = strlen(key), kpath = path_key(w->path, plen, key, klen);
+
+		if (lim->max_string_bytes > 0 && klen > (size_t)lim->max_string_bytes)
+			over_limit(w, w->path,
+			           "is a key of %zu bytes; at most %d bytes are accepted "
+			           "(limits.max_json_string_bytes): shorten it",
+			           klen, lim->max_string_bytes);
+		if (!walk(w, item, depth + 1, kpath))
 			return false;
 	}
 	return true;
+}
+
+/* The limits' answer: 400 when too deep, else a 422 whose detail names the first value
+ * over a limit and what to change. */
+static int check_limits(const json_t *v, const struct vg_json_limits *lim, struct vg_err *err)
+{
+	static const struct vg_json_limits none = {0, 0, 0};
+	struct walk w;
+
+	w.lim = lim ? lim : &none;
+	w.path[0] = '\0';
+	w.over = 0;
+	vg_err_clear(&w.found);
+	if (!walk(&w, v, 1, 0))
+		return vg_err_set(err, VG_EBADREQ, NULL,
+		                  "the body nests objects and arrays deeper than %d levels "
+		                  "(limits.max_json_depth): flatten it",
+		                  lim->max_depth);
+	if (w.over == 0)
+		return VG_OK;
+	for (int i = 0; i < w.found.nfields; i++)
+		vg_err_field(err, w.found.fields[i].field, "%s", w.found.fields[i].message);
+	if (w.over == 1)
+		return vg_err_set(err, VG_EINVAL, NULL, "%s %s", w.found.fields[0].field,
+		                  w.found.fields[0].message);
+	return vg_err_set(err, VG_EINVAL, NULL,
+	                  "%s %s (and %d more values over a limit: see errors)",
+	                  w.found.fields[0].field, w.found.fields[0].message, w.over - 1);
 }
 
 static bool only_white_space(const char *p, size_t n)
@@ -56,8 +186,8 @@ static bool only_white_space(const char *p, size_t n)
 	return true;
 }
 
-json_t *vg_json_parse(struct vg_arena *a, const char *buf, size_t len, int max_depth,
-                      struct vg_err *err)
+json_t *vg_json_parse(struct vg_arena *a, const char *buf, size_t len,
+                      const struct vg_json_limits *lim, struct vg_err *err)
 {
 	json_error_t jerr;
 	json_t *v;
@@ -79,12 +209,8 @@ json_t *vg_json_parse(struct vg_arena *a, const char *buf, size_t len, int max_d
 		return NULL;
 	}
 	vg_json_own(a, v);
-	if (max_depth > 0 && !depth_within(v, 1, max_depth)) {
-		vg_err_set(err, VG_EBADREQ, NULL,
-		           "the body nests objects and arrays deeper than %d levels: flatten it",
-		           max_depth);
+	if (check_limits(v, lim, err) != VG_OK)
 		return NULL;
-	}
 	return v;
 }
 

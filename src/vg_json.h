@@ -11,10 +11,19 @@
 #include "vg_arena.h"
 #include "vg_err.h"
 
+/* The limits a request body is parsed under (limits.* of the config); 0 = none. */
+struct vg_json_limits {
+	int max_depth;        /* nesting of objects and arrays (a top-level one is 1): 400 */
+	int max_string_bytes; /* any string value or object key: 422 */
+	int max_array_items;  /* any array: 422 */
+};
+
 /* Parses a request body: valid UTF-8 (400 otherwise), no duplicate keys, nesting at most
- * max_depth (400 otherwise).  Result is registered on the arena (json_decref at reset). */
-json_t *vg_json_parse(struct vg_arena *a, const char *buf, size_t len, int max_depth,
-                      struct vg_err *err);
+ * lim->max_depth (400 otherwise); a string, key or array over its limit is a 422 field
+ * error named by its JSON path ("scenes[3].prompt"; "(body)" for the top level), one per
+ * value (NULL lim: no limits).  Result is registered on the arena (json_decref at reset). */
+json_t *vg_json_parse(struct vg_arena *a, const char *buf, size_t len,
+                      const struct vg_json_limits *lim, struct vg_err *err);
 /* Registers v on the arena and returns it (for values the caller built). */
 json_t *vg_json_own(struct vg_arena *a, json_t *v);
 /* Compact serialisation into arena memory. */

@@ -18,7 +18,7 @@
 #include "vg_style.h"
 
 #define VGM_MAGIC  0x3172746d67657676ULL /* "vvegmtr1" */
-#define VGM_LAYOUT 1
+#define VGM_LAYOUT 2
 #define HIST_MAX   12
 
 /* ---------------------------------------------------------------- label sets */
@@ -30,7 +30,7 @@ static const char *const methods[] = {"GET",   "HEAD",   "POST",    "PUT",
 /* the statuses the API answers; anything else counts as "other" */
 static const int statuses[] = {200, 201, 202, 204, 206, 301, 302, 304, 307, 308,
                                400, 401, 403, 404, 405, 406, 409, 410, 412, 413,
-                               415, 416, 422, 429, 500, 502, 503, 504};
+                               415, 416, 422, 429, 431, 500, 502, 503, 504};
 #define NSTATUS (sizeof statuses / sizeof statuses[0] + 1)
 
 #define NROUTES (VG_METRICS_MAX_ROUTES + 1) /* 0 = "(unmatched)" */
@@ -59,9 +59,12 @@ static const char *const ff_ops[] = {"probe",         "thumbnail", "last_frame",
 static const char *const ff_statuses[] = {"ok", "failed", "timeout", "cancelled"};
 #define NFFST (sizeof ff_statuses / sizeof ff_statuses[0])
 
-static const char *const kinds[] = {"video.generate", "movie.plan", "movie.assemble", "remote",
-                                    "other"};
+static const char *const kinds[] = {"video.generate", "movie.plan", "movie.assemble",
+                                    "webhook",        "remote",     "other"};
 #define NKINDS (sizeof kinds / sizeof kinds[0])
+
+static const char *const wh_results[] = {"delivered", "retry", "failed", "refused"};
+#define NWHRES (sizeof wh_results / sizeof wh_results[0])
 
 static const double http_le[] = {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
 static const double gen_le[] = {10, 30, 60, 120, 300, 600, 1200, 1800, 3600};
@@ -100,6 +103,7 @@ struct seg {
 	struct hist api_dur[NPROV][NAPIOPS];
 	uint64_t ff[NFFOPS][NFFST];
 	struct hist ff_dur[NFFOPS];
+	uint64_t webhook[NWHRES];
 	struct slot slots[VG_METRICS_MAX_SLOTS];
 };
 
@@ -231,6 +235,14 @@ void vg_metrics_ffmpeg(const char *operation, int rc, double seconds)
 		return;
 	add(&seg->ff[o][s], 1);
 	observe(&seg->ff_dur[o], ff_le, NLE(ff_le), seconds);
+}
+
+void vg_metrics_webhook(const char *result)
+{
+	size_t r = find(wh_results, NWHRES + 1, result);
+
+	if (seg && r < NWHRES)
+		add(&seg->webhook[r], 1);
 }
 
 void vg_metrics_inflight_add(const char *kind, long delta)
@@ -681,6 +693,20 @@ static int render_ffmpeg(struct vg_buf *b, const struct seg *s)
 	return rc;
 }
 
+static int render_webhooks(struct vg_buf *b, const struct seg *s)
+{
+	const char *name = "veogen_webhook_deliveries_total";
+	int rc = vg_metrics_head(b, name, "counter",
+	                         "Webhook delivery attempts, by outcome (retry: failed, tried "
+	                         "again later; refused: the address is not allowed)");
+
+	for (size_t r = 0; r < NWHRES && rc == VG_OK; r++) {
+		const char *l[] = {"result", wh_results[r], NULL};
+		rc = vg_metrics_sample(b, name, l, (double)s->webhook[r]);
+	}
+	return rc;
+}
+
 static int render_gauges(struct vg_buf *b, const struct seg *s)
 {
 	const char *name = "veogen_runner_inflight_operations";
@@ -721,6 +747,8 @@ int vg_metrics_render(struct vg_buf *out, const char *const *routes, size_t nrou
 		rc = render_api(out, sum);
 	if (rc == VG_OK)
 		rc = render_ffmpeg(out, sum);
+	if (rc == VG_OK)
+		rc = render_webhooks(out, sum);
 	free(sum);
 	return rc;
 }

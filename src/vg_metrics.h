@@ -49,6 +49,10 @@ void vg_metrics_provider_call(const char *provider, const char *operation, const
 const char *vg_metrics_http_error_code(long status, int curl_code);
 /* One ffmpeg/ffprobe run; rc is vg_spawn_run's (VG_OK, VG_ETIMEOUT, VG_ECANCELLED, …). */
 void vg_metrics_ffmpeg(const char *operation, int rc, double seconds);
+/* One webhook delivery attempt: "delivered" (2xx), "retry" (failed, tried again later),
+ * "failed" (failed, no more tries) or "refused" (the address is not allowed; counted
+ * instead of retry/failed). */
+void vg_metrics_webhook(const char *result);
 /* This worker's in-flight operations of a job kind (or "remote"). */
 void vg_metrics_inflight_add(const char *kind, long delta);
 void vg_metrics_inflight_set(const char *kind, long value);

@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,30 @@ static const char *const scene_fields[] = {"prompt",  "duration_seconds", "title
                                            "caption", "transition",       NULL};
 static const char *const scene_fields_pos[] = {"prompt",  "duration_seconds", "title",    "camera",
                                                "caption", "transition",       "position", NULL};
+
+int vg_movie_max_scenes(const struct vg_conf *c)
+{
+	int n = c ? c->limits_max_scenes_per_movie : VG_MOVIE_MAX_SCENES;
+
+	return n > 0 && n < VG_MOVIE_MAX_SCENES ? n : VG_MOVIE_MAX_SCENES;
+}
+
+/* A field over limits.max_scenes_per_movie: its field error, also as the detail (which
+ * would otherwise only point at errors[]; other field errors stay listed). */
+static void over_scene_limit(struct vg_err *err, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void over_scene_limit(struct vg_err *err, const char *field, const char *fmt, ...)
+{
+	char msg[sizeof err->fields[0].message];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	vg_err_field(err, field, "%s", msg);
+	vg_err_set(err, VG_EINVAL, NULL, "%s %s", field, msg);
+}
 
 /* ---- small readers */
 
@@ -448,12 +473,20 @@ static void read_scenes(struct vg_arena *a, const json_t *arr, const struct vg_c
 {
 	const json_t *v;
 	size_t i;
+	int max = vg_movie_max_scenes(c);
 
-	if (!json_is_array(arr) || json_array_size(arr) < 1 ||
-	    json_array_size(arr) > VG_MOVIE_MAX_SCENES) {
+	if (!json_is_array(arr) || json_array_size(arr) < 1) {
 		vg_err_field(err, "scenes",
 		             "must be an array of 1 to %d scenes such as {\"prompt\": \"...\"}",
-		             VG_MOVIE_MAX_SCENES);
+		             max);
+		return;
+	}
+	if (json_array_size(arr) > (size_t)max) {
+		over_scene_limit(
+		    err, "scenes",
+		    "has %zu scenes; a movie has at most %d (limits.max_scenes_per_movie): "
+		    "send fewer and add the rest to another movie",
+		    json_array_size(arr), max);
 		return;
 	}
 	json_array_foreach(arr, i, v)
@@ -502,8 +535,8 @@ static void read_budget(const json_t *body, struct vg_movie_req *out, struct vg_
 }
 
 /* The settings create and PATCH share; each reads only what the body names. */
-static void read_settings(struct vg_arena *a, const json_t *body, struct vg_movie_req *out,
-                          struct vg_err *err)
+static void read_settings(struct vg_arena *a, const struct vg_conf *c, const json_t *body,
+                          struct vg_movie_req *out, struct vg_err *err)
 {
 	const char *s;
 	double d;
@@ -528,7 +561,7 @@ static void read_settings(struct vg_arena *a, const json_t *body, struct vg_movi
 	vg_json_bool(body, "title_card", &out->title_card, err);
 	read_budget(body, out, err);
 	if (present(body, "webhook_url"))
-		out->webhook_url = vg_video_read_webhook_url(a, body, err);
+		out->webhook_url = vg_video_read_webhook_url(a, c, body, err);
 }
 
 static bool gemini_ready(const struct vg_conf *c)
@@ -585,14 +618,14 @@ static const char *read_source(struct vg_arena *a, const json_t *body, struct vg
 
 /* preset and scene_count: planned scenes get a count in the preset's range; hand-written
  * scenes are their own count. */
-static void read_count(struct vg_arena *a, const json_t *body, const char *source,
-                       struct vg_movie_req *out, struct vg_err *err)
+static void read_count(struct vg_arena *a, const json_t *body, const struct vg_conf *c,
+                       const char *source, struct vg_movie_req *out, struct vg_err *err)
 {
 	bool hand = source && strcmp(source, "scenes") == 0;
 	const char *s = NULL;
 	long long n = 0;
 	const struct vg_preset *p;
-	int count;
+	int count, max = vg_movie_max_scenes(c);
 
 	if (vg_json_str(a, body, "preset", 1, 32, &s, err))
 		out->preset = (p = vg_preset_find(s)) ? p->id : s;
@@ -601,6 +634,14 @@ static void read_count(struct vg_arena *a, const json_t *body, const char *sourc
 	if (!vg_json_int(body, "scene_count", 1, VG_MOVIE_MAX_SCENES, &n, err) &&
 	    has_field_error(err, "scene_count"))
 		return;
+	if (n > max) {
+		over_scene_limit(
+		    err, "scene_count",
+		    "is %lld; a movie has at most %d scenes (limits.max_scenes_per_movie): "
+		    "ask for fewer",
+		    n, max);
+		return;
+	}
 	if (hand) {
 		if (out->preset)
 			vg_plan_scene_count(out->preset, 0, err); /* the id only */
@@ -617,6 +658,19 @@ static void read_count(struct vg_arena *a, const json_t *body, const char *sourc
 		return;
 	count = vg_plan_scene_count(out->preset, (int)n, err);
 	out->scene_count = count > 0 ? count : 0;
+	/* n is within the limit: this is the count of a preset, given or the default */
+	if (count > max && present(body, "preset"))
+		over_scene_limit(
+		    err, "preset",
+		    "plans at least %d scenes but a movie has at most %d "
+		    "(limits.max_scenes_per_movie): choose a preset with fewer scenes, or "
+		    "drop it and give scene_count",
+		    count, max);
+	else if (count > max)
+		over_scene_limit(err, "scene_count",
+		                 "defaults to %d scenes (the %s preset) but a movie has at most %d "
+		                 "(limits.max_scenes_per_movie): give scene_count from 1 to %d",
+		                 count, out->preset, max, max);
 }
 
 static void read_scene_duration(const json_t *body, struct vg_movie_req *out, struct vg_err *err)
@@ -692,13 +746,13 @@ int vg_movie_req_parse(struct vg_arena *a, const json_t *body, const struct vg_c
 
 	read_title(a, body, out, err);
 	source = read_source(a, body, out, err);
-	read_settings(a, body, out, err);
+	read_settings(a, c, body, out, err);
 	read_scene_duration(body, out, err);
 	vg_video_read_format(a, body, &out->aspect_ratio, &out->resolution, err);
 	m = vg_video_provider_model(a, body, c, &out->provider, &out->model, err);
 	if (source && strcmp(source, "scenes") == 0)
 		read_scenes(a, json_object_get(body, "scenes"), c, out, err);
-	read_count(a, body, source, out, err);
+	read_count(a, body, c, source, out, err);
 	if (m)
 		model_check(m, out, out->scene_duration_seconds, true, "scene_duration_seconds",
 		            err);
@@ -814,7 +868,7 @@ int vg_movie_patch_parse(struct vg_arena *a, const json_t *body, const struct vg
 		v->soundtrack_id = NULL;
 	if (out->has_webhook_url)
 		v->webhook_url = NULL;
-	read_settings(a, body, v, err);
+	read_settings(a, c, body, v, err);
 	patch_model_check(c, cur, out, err);
 	return err->rc;
 }

@@ -24,6 +24,10 @@
 #define VG_MOVIE_TITLE_CARD_S   3.0 /* seconds of the optional title card */
 #define VG_MOVIE_FPS            24  /* films are assembled at this frame rate */
 
+/* limits.max_scenes_per_movie (1..VG_MOVIE_MAX_SCENES; VG_MOVIE_MAX_SCENES when c is NULL):
+ * creating a movie with more is a 422, adding a scene to a full one a 409. */
+int vg_movie_max_scenes(const struct vg_conf *c);
+
 /* seconds rounded to whole frames of the film (at least one): how long a transition really
  * lasts, so the length the API shows is the length of the film. */
 double vg_movie_frames_s(double seconds);

@@ -219,8 +219,14 @@ int vg_queue_claim(struct vg_db *db, struct vg_arena *a, const char *owner, int 
 	 * and update more rows than asked). Autocommit: the claim is committed at once. */
 	if (lane == VG_LANE_REMOTE)
 		r = vg_db_q(db, a, err, CLAIM_SQL("step LIKE 'remote.%'"), lim, owner, lease);
+	else if (lane == VG_LANE_WEBHOOK)
+		r = vg_db_q(db, a, err, CLAIM_SQL("kind = '" VG_QUEUE_WEBHOOK_KIND "'"), lim, owner,
+		            lease);
 	else
-		r = vg_db_q(db, a, err, CLAIM_SQL("step NOT LIKE 'remote.%'"), lim, owner, lease);
+		r = vg_db_q(
+		    db, a, err,
+		    CLAIM_SQL("step NOT LIKE 'remote.%' AND kind <> '" VG_QUEUE_WEBHOOK_KIND "'"),
+		    lim, owner, lease);
 	if (!r)
 		return err->rc;
 	rows = PQntuples(r);

@@ -50,11 +50,13 @@ int vg_queue_enqueue_after(struct vg_db *db, struct vg_arena *a, const char *kin
                            const json_t *payload, int priority, int max_attempts,
                            const char *const *deps, int ndeps, char **id_out, struct vg_err *err);
 
-/* Two lanes of work, told apart by the step's name: steps named "remote.*" wait on a
- * provider's HTTP API and are run by the remote loop, thousands at a time; every other step
+/* Three lanes of work.  Steps named "remote.*" wait on a provider's HTTP API and are run by
+ * the remote loop, thousands at a time; jobs of kind "webhook" wait on a user's receiver and
+ * have workers of their own, so a slow receiver never holds up rendering; every other step
  * uses the CPU and runs one at a time per worker.  Each lane claims through its own index. */
-enum vg_lane { VG_LANE_CPU, VG_LANE_REMOTE };
+enum vg_lane { VG_LANE_CPU, VG_LANE_REMOTE, VG_LANE_WEBHOOK };
 #define VG_REMOTE_STEP_PREFIX "remote."
+#define VG_QUEUE_WEBHOOK_KIND "webhook"
 
 /* Claims up to n due jobs of a lane for owner with a lease; fills jobs[0..*count).
  * Commits. */

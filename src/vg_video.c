@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "vg_json.h"
+#include "vg_netaddr.h"
 #include "vg_str.h"
 #include "vg_style.h"
 #include "vg_video.h"
@@ -138,31 +139,69 @@ static void read_reference_images(struct vg_arena *a, const json_t *body, struct
 	}
 }
 
-static bool is_loopback_host(const char *host, size_t n)
+/* The host of a URL as an address when it is an IP literal ("[::1]" without brackets). */
+static bool host_address(const char *host, size_t n, struct vg_netaddr *out)
 {
-	int octets = 0, value = -1, first = -1;
+	char text[64];
 
-	if ((n == 9 && strncasecmp(host, "localhost", 9) == 0) ||
-	    (n == 5 && memcmp(host, "[::1]", 5) == 0))
-		return true;
-	/* dotted-quad 127.x.y.z */
-	for (size_t i = 0; i <= n; i++) {
-		if (i == n || host[i] == '.') {
-			if (value < 0 || value > 255)
-				return false;
-			if (octets++ == 0)
-				first = value;
-			value = -1;
-		} else if (host[i] >= '0' && host[i] <= '9' && value < 1000) {
-			value = (value < 0 ? 0 : value * 10) + (host[i] - '0');
-		} else {
-			return false;
-		}
+	if (n >= 2 && host[0] == '[') {
+		host++;
+		n -= 2;
 	}
-	return octets == 4 && first == 127;
+	if (n == 0 || n >= sizeof text)
+		return false;
+	memcpy(text, host, n);
+	text[n] = '\0';
+	return vg_netaddr_parse(text, out);
 }
 
-const char *vg_video_webhook_problem(const char *url)
+/* webhooks.allow_networks lets webhooks reach this host's loopback interface. */
+static bool loopback_allowed(const struct vg_netlist *allow)
+{
+	struct vg_netaddr v4, v6;
+
+	vg_netaddr_parse("127.0.0.1", &v4);
+	vg_netaddr_parse("::1", &v6);
+	return vg_netlist_contains(allow, &v4) || vg_netlist_contains(allow, &v6);
+}
+
+/* What the host part of a webhook URL may name (design "At submit time"): an IP literal
+ * in a refused class only when webhooks.allow_networks allows it; plain http only to
+ * loopback, and only when loopback is allowed.  Other host names are checked when the
+ * runner connects. */
+static const char *host_problem(struct vg_arena *a, const struct vg_conf *c, bool https,
+                                const char *host, size_t n)
+{
+	static const char http_only_loopback[] =
+	    "must use https:// (http:// is allowed only for loopback hosts such as 127.0.0.1, "
+	    "and only when webhooks.allow_networks allows loopback)";
+	struct vg_netlist allow;
+	struct vg_netaddr addr;
+	char why[256];
+	enum vg_netclass cls;
+
+	if (!vg_netlist_parse(c->webhooks_allow_networks, &allow, why, sizeof why))
+		allow.n = 0; /* the config check refuses such a list; allow nothing */
+	if (host_address(host, n, &addr)) {
+		cls = vg_netaddr_class(&addr);
+		if (vg_netaddr_refused(&addr, &allow) != VG_NET_PUBLIC)
+			return vg_arena_printf(
+			    a,
+			    "points at %.*s, %s, which webhooks may not reach "
+			    "(the server's webhooks.allow_networks can allow it)",
+			    (int)n, host, vg_netclass_name(cls));
+		return https || cls == VG_NET_LOOPBACK ? NULL : http_only_loopback;
+	}
+	if (n == 9 && strncasecmp(host, "localhost", 9) == 0) {
+		if (!loopback_allowed(&allow))
+			return "points at localhost, a loopback address, which webhooks may not "
+			       "reach (the server's webhooks.allow_networks can allow it)";
+		return NULL;
+	}
+	return https ? NULL : http_only_loopback;
+}
+
+const char *vg_video_webhook_problem(struct vg_arena *a, const struct vg_conf *c, const char *url)
 {
 	bool https = strncasecmp(url, "https://", 8) == 0;
 	const char *auth, *end, *host, *host_end;
@@ -201,10 +240,7 @@ const char *vg_video_webhook_problem(const char *url)
 		if (!vg_str_u64(digits, 65535, &port) || port == 0)
 			return "has an invalid port";
 	}
-	if (!https && !is_loopback_host(host, (size_t)(host_end - host)))
-		return "must use https:// (http:// is allowed only for loopback hosts such as "
-		       "127.0.0.1)";
-	return NULL;
+	return host_problem(a, c, https, host, (size_t)(host_end - host));
 }
 
 /* The model table of a provider name; NULL for a name that is no provider. */
@@ -236,13 +272,14 @@ static const char *enabled_providers(struct vg_arena *a, const struct vg_conf *c
 	return *list ? list + 2 : "none";
 }
 
-const char *vg_video_read_webhook_url(struct vg_arena *a, const json_t *body, struct vg_err *err)
+const char *vg_video_read_webhook_url(struct vg_arena *a, const struct vg_conf *c,
+                                      const json_t *body, struct vg_err *err)
 {
 	const char *s, *problem;
 
 	if (!vg_json_str(a, body, "webhook_url", 1, WEBHOOK_URL_MAX, &s, err))
 		return NULL;
-	if ((problem = vg_video_webhook_problem(s))) {
+	if ((problem = vg_video_webhook_problem(a, c, s))) {
 		vg_err_field(err, "webhook_url", "%s", problem);
 		return NULL;
 	}
@@ -419,7 +456,7 @@ int vg_video_req_parse(struct vg_arena *a, const json_t *body, const struct vg_c
 	         out->duration_seconds != 8 && !field_has_error(err, "duration_seconds"))
 		vg_err_field(err, "duration_seconds", "must be one of 4, 6, 8");
 
-	out->webhook_url = vg_video_read_webhook_url(a, body, err);
+	out->webhook_url = vg_video_read_webhook_url(a, c, body, err);
 	return err->rc;
 }
 

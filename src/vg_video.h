@@ -57,10 +57,12 @@ const char *vg_video_uuid(struct vg_arena *a, const char *s);
 /* body[key] as a file id (lower-cased UUID); NULL when absent or after a field error. */
 const char *vg_video_read_file_id(struct vg_arena *a, const json_t *body, const char *key,
                                   struct vg_err *err);
-/* NULL when url is an acceptable webhook target, else what is wrong with it. */
-const char *vg_video_webhook_problem(const char *url);
+/* NULL when url is an acceptable webhook target under c->webhooks_allow_networks, else
+ * what is wrong with it (may be arena text). */
+const char *vg_video_webhook_problem(struct vg_arena *a, const struct vg_conf *c, const char *url);
 /* body's webhook_url when present and acceptable; NULL otherwise (a field error when bad). */
-const char *vg_video_read_webhook_url(struct vg_arena *a, const json_t *body, struct vg_err *err);
+const char *vg_video_read_webhook_url(struct vg_arena *a, const struct vg_conf *c,
+                                      const json_t *body, struct vg_err *err);
 
 /* The SELECT list that vg_video_to_json expects, for "SELECT " VG_VIDEO_COLUMNS " FROM videos v".
  */

@@ -7,7 +7,7 @@ command -v clang-format >/dev/null 2>&1 || {
 	exit 77
 }
 cd "$top" || exit 1
-files=$(ls src/*.[ch] src/*/*.[ch] fcgi/*.[ch] tests/unit/*.[ch] tests/bench/*.c 2>/dev/null)
+files=$(ls src/*.[ch] src/*/*.[ch] fcgi/*.[ch] cron/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] tests/bench/*.c 2>/dev/null)
 # shellcheck disable=SC2086
 if ! clang-format --dry-run -Werror $files >/dev/null 2>&1; then
 	clang-format --dry-run -Werror $files 2>&1 | grep -E "error|warning" | head -20

@@ -558,6 +558,10 @@ static int step_finalize(struct runner_worker *w, struct vg_job *job, struct vg_
 	rc = record_success(w, job, &v, result, err);
 	if (rc != VG_OK)
 		return rc;
+	/* Killed earlier tries (a download, a thumbnail) may have left temp files beside the
+	 * outputs; none of them is of use now. */
+	remove_temps(final);
+	remove_temps(thumb);
 	log_info("video %s succeeded: %llu bytes, sha256 %.12s...", v.id, (unsigned long long)size,
 	         sha);
 	return RUNNER_DONE;
@@ -589,8 +593,10 @@ static void remove_outputs(const struct vg_conf *conf, struct vg_arena *a, const
 	remove_temps(final);
 	remove_file(final);
 	char *thumb = vg_storage_path(a, conf->storage_dir, "thumbs", id, "jpg");
-	if (thumb)
+	if (thumb) {
+		remove_temps(thumb);
 		remove_file(thumb);
+	}
 }
 
 /* The error codes of API.md a failed video may carry; anything else is "internal". */

@@ -126,4 +126,13 @@ int j_movie_assemble_cancelled(struct runner_worker *w, struct vg_job *job, stru
 int j_movie_reconcile(const struct vg_conf *conf, struct vg_db *db, struct vg_arena *a,
                       struct vg_err *err);
 
+/* webhook (j_webhook.c) */
+int j_webhook_step(struct runner_worker *w, struct vg_job *job, struct vg_err *err);
+int j_webhook_failed(struct runner_worker *w, struct vg_job *job, const struct vg_err *why,
+                     struct vg_err *err);
+int j_webhook_cancelled(struct runner_worker *w, struct vg_job *job, struct vg_err *err);
+/* Events left pending by jobs that ended without their worker. */
+int j_webhook_reconcile(const struct vg_conf *conf, struct vg_db *db, struct vg_arena *a,
+                        struct vg_err *err);
+
 #endif

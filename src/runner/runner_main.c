@@ -84,8 +84,9 @@ static int m_nworkers(void *ctx)
 {
 	const struct vg_conf *c = &((struct runner_master *)ctx)->conf;
 
-	/* the remote loops come after the CPU workers: idx >= runner_workers */
-	return c->runner_workers + c->runner_remote_workers;
+	/* the remote loops come after the CPU workers (idx >= runner_workers), then the webhook
+	 * workers */
+	return c->runner_workers + c->runner_remote_workers + c->runner_webhook_workers;
 }
 
 static int m_shutdown_timeout(void *ctx)
@@ -141,9 +142,7 @@ static void report_alive(struct runner_master *m)
 	             "EXCLUDED.workers, version = EXCLUDED.version, seen_at = now(), started_at = "
 	             "CASE WHEN runners.pid = EXCLUDED.pid THEN runners.started_at ELSE now() END",
 	             m->name, vg_arena_printf(m->arena, "%d", (int)getpid()),
-	             vg_arena_printf(m->arena, "%d",
-	                             m->conf.runner_workers + m->conf.runner_remote_workers),
-	             PACKAGE_VERSION))
+	             vg_arena_printf(m->arena, "%d", m_nworkers(m)), PACKAGE_VERSION))
 		log_warnx("cannot report this runner as alive: %s", err.msg);
 }
 

@@ -28,6 +28,7 @@ const struct runner_kind runner_kinds[] = {
     {"movie.plan", j_movie_plan_step, j_movie_plan_failed, NULL, NULL},
     {"movie.assemble", j_movie_assemble_step, j_movie_assemble_failed, j_movie_assemble_cancelled,
      j_movie_reconcile},
+    {"webhook", j_webhook_step, j_webhook_failed, j_webhook_cancelled, j_webhook_reconcile},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -296,10 +297,22 @@ static void idle(struct runner_worker *w, PGconn *c)
 	}
 }
 
+/* Worker idx's lane: the CPU workers first, then the remote loops, then the webhook
+ * workers (runner_main.c counts them in the same order). */
+static enum vg_lane worker_lane(const struct vg_conf *conf, int idx)
+{
+	if (idx < conf->runner_workers)
+		return VG_LANE_CPU;
+	if (idx < conf->runner_workers + conf->runner_remote_workers)
+		return VG_LANE_REMOTE;
+	return VG_LANE_WEBHOOK;
+}
+
 int runner_worker_main(const struct vg_conf *conf, const char *name, int gen, int idx)
 {
 	struct runner_worker w;
 	int backend_pid = 0;
+	enum vg_lane lane;
 
 	memset(&w, 0, sizeof w);
 	vg_super_worker_signals(NULL);
@@ -312,10 +325,11 @@ int runner_worker_main(const struct vg_conf *conf, const char *name, int gen, in
 	w.tick_arena = vg_arena_create(4096);
 	log_info("worker %s started", w.owner);
 	vg_metrics_worker_slot(idx);
-	if (idx >= conf->runner_workers)
+	lane = worker_lane(conf, idx);
+	if (lane == VG_LANE_REMOTE)
 		remote_loop(&w);
 
-	while (idx < conf->runner_workers && !vg_worker_stop) {
+	while (lane != VG_LANE_REMOTE && !vg_worker_stop) {
 		PGconn *c = runner_listen(&w, &backend_pid);
 		struct vg_job job;
 		struct vg_err err;
@@ -326,8 +340,8 @@ int runner_worker_main(const struct vg_conf *conf, const char *name, int gen, in
 			continue;
 		}
 		vg_err_clear(&err);
-		if (vg_queue_claim(w.db, w.job_arena, w.owner, conf->runner_lease_s, VG_LANE_CPU, 1,
-		                   &job, &n, &err) != VG_OK) {
+		if (vg_queue_claim(w.db, w.job_arena, w.owner, conf->runner_lease_s, lane, 1, &job,
+		                   &n, &err) != VG_OK) {
 			log_warnx("cannot claim jobs: %s", err.msg);
 			vg_arena_reset(w.job_arena);
 			idle(&w, NULL);

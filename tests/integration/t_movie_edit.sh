@@ -59,7 +59,8 @@ create_movie "$(jq -cn --argjson s "$fifty" '{title: "Fifty", scenes: $s}')"
 expect_json '.scenes | length' 50
 FIFTY=$MOVIE_ID
 api POST "/api/v1/movies/$FIFTY/scenes" '{"prompt": "the 51st"}'
-expect_problem 422 "no 51st scene"
+expect_problem 409 "no 51st scene"
+expect_json .code too_many_scenes
 api POST /api/v1/movies "$(jq -cn --argjson s "$fifty" '{title: "Fifty-one", scenes: ($s + [{prompt: "one more"}])}')"
 expect_problem 422 "51 scenes"
 expect_field_errors scenes

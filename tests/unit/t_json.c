@@ -1,11 +1,12 @@
-/* JSON: body parsing under limits (UTF-8, duplicates, depth), the typed field readers with
- * their field errors, unknown fields, serialisation. */
+/* JSON: body parsing under limits (UTF-8, duplicates, depth, string and array sizes), the typed
+ * field readers with their field errors, unknown fields, serialisation. */
 #include "config.h"
 
 #include <string.h>
 
 #include "tests.h"
 #include "vg_json.h"
+#include "vg_str.h"
 
 static struct vg_arena *a;
 static struct vg_err err;
@@ -18,9 +19,16 @@ static void fresh(void)
 	vg_err_clear(&err);
 }
 
+static json_t *parse_limited(const char *s, int depth, int max_string, int max_array)
+{
+	const struct vg_json_limits lim = {depth, max_string, max_array};
+
+	return vg_json_parse(a, s, strlen(s), &lim, &err);
+}
+
 static json_t *parse(const char *s, int depth)
 {
-	return vg_json_parse(a, s, strlen(s), depth, &err);
+	return parse_limited(s, depth, 0, 0);
 }
 
 static json_t *obj(const char *s)
@@ -51,7 +59,8 @@ static void test_parse_valid(void)
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(v, "c")), "\xc3\xa9");
 	/* Not NUL-terminated input: only len bytes are read. */
 	const char body[] = "{\"x\":1}garbage";
-	CU_ASSERT_PTR_NOT_NULL(vg_json_parse(a, body, 7, 32, &err));
+	const struct vg_json_limits lim = {32, 100, 100};
+	CU_ASSERT_PTR_NOT_NULL(vg_json_parse(a, body, 7, &lim, &err));
 }
 
 static void test_parse_invalid(void)
@@ -131,6 +140,123 @@ static void test_parse_depth(void)
 	fresh();
 	CU_ASSERT_PTR_NULL(parse(deep, 32));
 	CU_ASSERT_EQUAL(err.rc, VG_EBADREQ);
+}
+
+/* A string of n 'x' as a JSON string literal, in the arena. */
+static const char *long_string(size_t n)
+{
+	char *s = vg_arena_alloc(a, n + 3);
+
+	s[0] = '"';
+	memset(s + 1, 'x', n);
+	s[n + 1] = '"';
+	s[n + 2] = '\0';
+	return s;
+}
+
+static void test_parse_string_limit(void)
+{
+	fresh();
+	/* exactly at the limit passes; bytes, not characters, count */
+	CU_ASSERT_PTR_NOT_NULL(
+	    parse_limited("{\"a\": \"xxxx\", \"b\": \"\xc3\xa9\xc3\xa9\"}", 8, 4, 0));
+	CU_ASSERT_EQUAL(err.rc, VG_OK);
+
+	fresh();
+	const char *body = vg_arena_printf(
+	    a, "{\"title\": \"ok\", \"scenes\": [{\"prompt\": \"a\"}, {\"prompt\": %s}]}",
+	    long_string(300));
+	CU_ASSERT_PTR_NULL(parse_limited(body, 8, 256, 0));
+	CU_ASSERT_EQUAL(err.rc, VG_EINVAL);
+	CU_ASSERT_EQUAL(err.nfields, 1);
+	CU_ASSERT_TRUE(has_field_error("scenes[1].prompt", "is 300 bytes"));
+	CU_ASSERT_TRUE(has_field_error("scenes[1].prompt", "limits.max_json_string_bytes"));
+	/* the detail names the value and the key too */
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "scenes[1].prompt is 300 bytes"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "at most 256 bytes"));
+
+	/* an object key counts like a string: its own path names it */
+	fresh();
+	body = vg_arena_printf(a, "{\"a\": {%s: 1}}", long_string(260));
+	CU_ASSERT_PTR_NULL(parse_limited(body, 8, 256, 0));
+	CU_ASSERT_EQUAL(err.rc, VG_EINVAL);
+	CU_ASSERT_EQUAL(err.nfields, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.fields[0].message, "is a key of 260 bytes"));
+	CU_ASSERT_EQUAL(strncmp(err.fields[0].field, "a.xxxx", 6), 0);
+	/* a long key is shortened in the path, and says so */
+	CU_ASSERT(strlen(err.fields[0].field) < 40);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.fields[0].field, "x\xe2\x80\xa6"));
+
+	/* a top-level string is "(body)"; several values: every one named */
+	fresh();
+	CU_ASSERT_PTR_NULL(parse_limited(long_string(257), 8, 256, 0));
+	CU_ASSERT_TRUE(has_field_error("(body)", "is 257 bytes"));
+	fresh();
+	body = vg_arena_printf(a, "{\"a\": %s, \"b\": [%s]}", long_string(257), long_string(258));
+	CU_ASSERT_PTR_NULL(parse_limited(body, 8, 256, 0));
+	CU_ASSERT_EQUAL(err.nfields, 2);
+	CU_ASSERT_TRUE(has_field_error("a", "is 257 bytes"));
+	CU_ASSERT_TRUE(has_field_error("b[0]", "is 258 bytes"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "and 1 more"));
+
+	/* more than errors[] can hold: the detail still counts them all */
+	fresh();
+	const char *many = "";
+	for (int i = 0; i < 40; i++)
+		many = vg_arena_printf(a, "%s%s%s", many, i ? ", " : "", long_string(257));
+	CU_ASSERT_PTR_NULL(parse_limited(vg_arena_printf(a, "[%s]", many), 8, 256, 0));
+	CU_ASSERT_EQUAL(err.nfields, VG_ERR_MAX_FIELDS);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "and 39 more"));
+	/* no limits at all */
+	fresh();
+	CU_ASSERT_PTR_NOT_NULL(vg_json_parse(a, "[[[\"x\"]]]", 9, NULL, &err));
+}
+
+static void test_parse_array_limit(void)
+{
+	fresh();
+	CU_ASSERT_PTR_NOT_NULL(parse_limited("{\"ids\": [1, 2, 3]}", 8, 0, 3));
+	fresh();
+	CU_ASSERT_PTR_NULL(parse_limited("{\"x\": {\"ids\": [1, 2, 3, 4]}}", 8, 0, 3));
+	CU_ASSERT_EQUAL(err.rc, VG_EINVAL);
+	CU_ASSERT_TRUE(has_field_error("x.ids", "has 4 items"));
+	CU_ASSERT_TRUE(has_field_error("x.ids", "limits.max_json_array_items"));
+	fresh();
+	CU_ASSERT_PTR_NULL(parse_limited("[[1], [1, 2, 3, 4, 5]]", 8, 0, 3));
+	CU_ASSERT_TRUE(has_field_error("[1]", "has 5 items"));
+	fresh();
+	CU_ASSERT_PTR_NULL(parse_limited("[1, 2, 3, 4]", 8, 0, 3));
+	CU_ASSERT_TRUE(has_field_error("(body)", "has 4 items"));
+}
+
+/* Too deep is a 400 even when the same body also has values over a limit. */
+static void test_parse_depth_before_sizes(void)
+{
+	fresh();
+	const char *body =
+	    vg_arena_printf(a, "{\"a\": %s, \"b\": {\"c\": {\"d\": {}}}}", long_string(300));
+	CU_ASSERT_PTR_NULL(parse_limited(body, 3, 256, 0));
+	CU_ASSERT_EQUAL(err.rc, VG_EBADREQ);
+	CU_ASSERT_EQUAL(err.nfields, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "limits.max_json_depth"));
+}
+
+/* A path is cut at a character boundary, never inside a UTF-8 sequence. */
+static void test_parse_path_utf8(void)
+{
+	fresh();
+	/* keys of 20 two-byte characters (one with an 'x' first): each is cut, the path too */
+	const char *k =
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+	const char *body =
+	    vg_arena_printf(a, "{\"x%s\": {\"%s\": {\"%s\": %s}}}", k, k, k, long_string(300));
+	CU_ASSERT_PTR_NULL(parse_limited(body, 8, 256, 0));
+	CU_ASSERT_EQUAL_FATAL(err.nfields, 1);
+	const char *f = err.fields[0].field;
+	CU_ASSERT(strlen(f) < sizeof err.fields[0].field);
+	CU_ASSERT_TRUE(vg_str_utf8_valid(f, strlen(f)));
+	CU_ASSERT_TRUE(strlen(f) > 60); /* it used the room it has */
 }
 
 static void test_require_object(void)
@@ -294,6 +420,10 @@ void t_json_register(void)
 	    {"parse duplicate keys", test_parse_duplicate_keys},
 	    {"parse bad utf-8", test_parse_bad_utf8},
 	    {"parse depth", test_parse_depth},
+	    {"parse string limit", test_parse_string_limit},
+	    {"parse array limit", test_parse_array_limit},
+	    {"parse depth before sizes", test_parse_depth_before_sizes},
+	    {"parse path utf-8", test_parse_path_utf8},
 	    {"require object", test_require_object},
 	    {"string reader", test_str_reader},
 	    {"integer reader", test_int_reader},

@@ -349,8 +349,47 @@ static void test_hand_scenes(void)
 		CU_ASSERT_EQUAL(req.scene_count, 50);
 		expect_field(
 		    scenes_body(vg_arena_printf(scratch(), "%s,{\"prompt\":\"y\"}", fifty), ""),
-		    "scenes", "1 to 50");
+		    "scenes", "at most 50 (limits.max_scenes_per_movie)");
 	}
+}
+
+/* limits.max_scenes_per_movie below 50: hand-written scenes, scene_count and a preset's own
+ * count are refused past it, each naming the field and the key. */
+static void test_scene_limit(void)
+{
+	struct vg_conf c = test_conf();
+	char *three = repeat("{\"prompt\":\"x\"},", 3);
+
+	CU_ASSERT_EQUAL(vg_movie_max_scenes(&c), 50);
+	CU_ASSERT_EQUAL(vg_movie_max_scenes(NULL), VG_MOVIE_MAX_SCENES);
+	c.limits_max_scenes_per_movie = 3;
+	CU_ASSERT_EQUAL(vg_movie_max_scenes(&c), 3);
+	three[strlen(three) - 1] = '\0';
+	expect_ok_with(&c, scenes_body(three, ""));
+	CU_ASSERT_EQUAL(req.n_scenes, 3);
+	expect_field_with(
+	    &c, scenes_body(vg_arena_printf(scratch(), "%s,{\"prompt\":\"y\"}", three), ""),
+	    "scenes", "has 4 scenes; a movie has at most 3 (limits.max_scenes_per_movie)");
+	/* the detail names the limit too, not only errors[] */
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "scenes has 4 scenes"));
+
+	expect_ok_with(&c, concept_body("\"scene_count\":3"));
+	CU_ASSERT_EQUAL(req.scene_count, 3);
+	expect_field_with(&c, concept_body("\"scene_count\":4"), "scene_count",
+	                  "is 4; a movie has at most 3 scenes (limits.max_scenes_per_movie)");
+	CU_ASSERT_EQUAL(err.nfields, 1);
+	/* commercial plans 3 to 5: its low end fits, 4 does not */
+	expect_ok_with(&c, concept_body("\"preset\":\"commercial\""));
+	CU_ASSERT_EQUAL(req.scene_count, 3);
+	expect_field_with(&c, concept_body("\"preset\":\"commercial\",\"scene_count\":4"),
+	                  "scene_count", "limits.max_scenes_per_movie");
+	/* a preset whose least is over the limit, given or the default (short-film: 5) */
+	expect_field_with(&c, concept_body("\"preset\":\"feature\""), "preset",
+	                  "plans at least 20 scenes but a movie has at most 3");
+	CU_ASSERT_EQUAL(err.nfields, 1);
+	expect_field_with(&c, concept_body(""), "scene_count",
+	                  "defaults to 5 scenes (the short-film preset)");
+	CU_ASSERT_EQUAL(err.nfields, 1);
 }
 
 /* ---- create: bad fields */
@@ -515,8 +554,11 @@ static void test_settings_fields(void)
 	expect_field(concept_body("\"webhook_url\":\"ftp://x\""), "webhook_url", "https://");
 	expect_field(concept_body("\"webhook_url\":\"http://example.com/h\""), "webhook_url",
 	             "loopback");
-	expect_ok(concept_body("\"webhook_url\":\"http://127.0.0.1:9/h\""));
-	CU_ASSERT_STRING_EQUAL(req.webhook_url, "http://127.0.0.1:9/h");
+	/* loopback only when webhooks.allow_networks allows it (not by default) */
+	expect_field(concept_body("\"webhook_url\":\"http://127.0.0.1:9/h\""), "webhook_url",
+	             "webhooks.allow_networks");
+	expect_ok(concept_body("\"webhook_url\":\"https://hooks.example/h\""));
+	CU_ASSERT_STRING_EQUAL(req.webhook_url, "https://hooks.example/h");
 }
 
 static void test_unknown_and_many(void)
@@ -1324,6 +1366,7 @@ void t_movie_register(void)
 	    {"defaults", test_defaults},
 	    {"every field valid", test_every_field_valid},
 	    {"hand-written scenes", test_hand_scenes},
+	    {"limits.max_scenes_per_movie", test_scene_limit},
 	    {"title", test_title},
 	    {"concept and script length", test_concept_script_length},
 	    {"exactly one of concept, script, scenes", test_exactly_one_source},

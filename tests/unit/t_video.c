@@ -376,15 +376,36 @@ static void test_enhance_prompt(void)
 	CU_ASSERT_FALSE(req.enhance_prompt);
 }
 
+/* The problem with url under webhooks.allow_networks = allow (NULL when none). */
+static const char *webhook_problem(const char *allow, const char *url)
+{
+	struct vg_conf c = test_conf();
+
+	c.webhooks_allow_networks = (char *)allow; /* a shallow copy: never freed */
+	return vg_video_webhook_problem(scratch(), &c, url);
+}
+
+static void expect_webhook(const char *allow, const char *url, const char *msg_part)
+{
+	const char *p = webhook_problem(allow, url);
+
+	if (!msg_part ? p != NULL : !p || !strstr(p, msg_part)) {
+		fprintf(stderr, "\n%s with allow_networks \"%s\": %s (want %s)\n", url, allow,
+		        p ? p : "accepted", msg_part ? msg_part : "accepted");
+		CU_FAIL("wrong verdict on a webhook URL");
+	}
+}
+
 static void test_webhook_url(void)
 {
 	const char *ok[] = {"https://example.com",   "https://example.com:8443/h?a=b#f",
-	                    "HTTPS://Example.COM/x", "http://127.0.0.1:8080/hook",
-	                    "http://localhost/hook", "http://[::1]:9000/"};
+	                    "HTTPS://Example.COM/x", "https://internal.example/hook",
+	                    "https://8.8.8.8/h",     "https://[2001:4860:4860::8888]/h"};
 	const char *bad[] = {"ftp://example.com/",
 	                     "http://example.com/hook",
 	                     "http://127.0.0.1.evil.example/",
 	                     "http://10.0.0.1/",
+	                     "http://127.0.0.1:8080/hook",
 	                     "https://",
 	                     "https:///path",
 	                     "https://user:pw@example.com/",
@@ -419,6 +440,50 @@ static void test_webhook_url(void)
 	                             "{\"prompt\":\"p\",\"webhook_url\":\"https://e.com/%s\"}",
 	                             repeat("a", 2049 - strlen("https://e.com/"))),
 	             "webhook_url", "2048");
+}
+
+/* Literal addresses of refused classes, and http to loopback, against the allow-list. */
+static void test_webhook_url_networks(void)
+{
+	const char *loop = "127.0.0.0/8, ::1/128";
+
+	/* loopback: http allowed only when allow_networks allows loopback */
+	expect_webhook(loop, "http://127.0.0.1:8080/hook", NULL);
+	expect_webhook(loop, "http://localhost/hook", NULL);
+	expect_webhook(loop, "http://LOCALHOST:9/hook", NULL);
+	expect_webhook(loop, "http://[::1]:9000/", NULL);
+	expect_webhook("::1/128", "http://localhost/hook", NULL);
+	expect_webhook("", "http://127.0.0.1:8080/hook",
+	               "127.0.0.1, a loopback address, which webhooks may not reach");
+	expect_webhook("", "http://127.0.0.1:8080/hook", "webhooks.allow_networks");
+	expect_webhook("", "https://127.0.0.1/hook", "a loopback address");
+	expect_webhook("", "http://localhost/hook", "localhost, a loopback address");
+	expect_webhook("", "https://localhost/hook", "webhooks.allow_networks");
+	expect_webhook("", "http://[::1]:9000/", "[::1], a loopback address");
+	expect_webhook("10.0.0.0/8", "http://localhost/hook", "a loopback address");
+	/* other refused classes, https or not */
+	expect_webhook("", "https://10.0.0.5/h", "10.0.0.5, a private address");
+	expect_webhook("", "https://192.168.1.1/h", "a private address");
+	expect_webhook("", "https://169.254.169.254/latest/meta-data", "a link-local address");
+	expect_webhook("", "https://100.64.0.1/h", "a shared (carrier-grade NAT) address");
+	expect_webhook("", "https://0.0.0.0/h", "an unspecified address");
+	expect_webhook("", "https://224.0.0.1/h", "a multicast address");
+	expect_webhook("", "https://255.255.255.255/h", "a reserved address");
+	expect_webhook("", "https://[fd00:ec2::254]/h", "a private address");
+	expect_webhook("", "https://[fe80::1]/h", "a link-local address");
+	expect_webhook("", "https://[::ffff:127.0.0.1]/h", "a loopback address");
+	expect_webhook("", "https://[64:ff9b::a9fe:a9fe]/h", "a link-local address");
+	expect_webhook(loop, "https://10.0.0.5/h", "a private address");
+	/* allowed networks pass with https; http stays for loopback only */
+	expect_webhook("10.0.0.0/8", "https://10.0.0.5/h", NULL);
+	expect_webhook("10.0.0.0/8", "http://10.0.0.5/h", "must use https://");
+	expect_webhook("fd00::/8", "https://[fd00:ec2::254]/h", NULL);
+	/* host names are checked when the runner connects */
+	expect_webhook("", "https://metadata.internal/h", NULL);
+	expect_webhook("", "http://metadata.internal/h", "must use https://");
+	/* public addresses */
+	expect_webhook("", "https://93.184.216.34/h", NULL);
+	expect_webhook("", "http://93.184.216.34/h", "must use https://");
 }
 
 static void test_unknown_fields_and_many_errors(void)
@@ -654,6 +719,7 @@ void t_video_register(void)
 	    {"remote models narrow and price requests", test_remote_models},
 	    {"enhance_prompt", test_enhance_prompt},
 	    {"webhook_url", test_webhook_url},
+	    {"webhook_url and allow_networks", test_webhook_url_networks},
 	    {"unknown fields, all errors at once", test_unknown_fields_and_many_errors},
 	    {"body not an object", test_body_not_object},
 	    {"style catalogue", test_style_catalogue},
