@@ -76,6 +76,9 @@ OLD_FAILED=$VIDEO_ID
 TOKEN=$B_TOKEN
 create_video '{"prompt": "t_cron: vanishing", "duration_seconds": 4}' || exit 1
 VANISH=$VIDEO_ID
+# The row whose file this test removes is its own doing: deleted at the end, so the tests
+# after this one (the chaos run checks that cleanup finds nothing wrong) see a sound store.
+on_exit "TOKEN=$B_TOKEN api DELETE /api/v1/videos/$VANISH"
 create_video '{"prompt": "t_cron: remote", "provider": "gemini", "duration_seconds": 8}' || exit 1
 REMOTE=$VIDEO_ID
 for v in "$OLD" "$KEPT" "$OLD_FAILED"; do TOKEN=$A_TOKEN wait_video_done "$v" 180; done
