@@ -50,24 +50,9 @@ alive() {
 	[ -n "$st" ] && [ "${st%% *}" != Z ]
 }
 
-children_of() {
-	local want=$1 stat pid rest fields
-	for stat in /proc/[0-9]*/stat; do
-		read -r pid rest 2>/dev/null <"$stat" || continue
-		rest=${rest##*) }
-		read -r -a fields <<<"$rest"
-		[ "${fields[1]:-}" = "$want" ] && printf '%s\n' "$pid"
-	done
-	return 0
-}
-
-descendants_of() {
-	local c
-	for c in $(children_of "$1"); do
-		printf '%s\n' "$c"
-		descendants_of "$c"
-	done
-}
+# children_of, descendants_of
+# shellcheck source=tests/integration/lib_proc.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/lib_proc.sh"
 
 # stop_tree PID: one of our own background loops and what it started, by pid.
 stop_tree() {

@@ -175,6 +175,17 @@ jwt_hs256() {
 	printf '%s.%s.%s\n' "$h" "$p" "$s"
 }
 
+# jwt_claims SUB MERGE: the claims the server mints for user SUB (issuer and audience from
+# the stack's config), with MERGE (a jq object expression that may use $now) applied.
+jwt_claims() {
+	local iss aud
+	iss=$(conf_value "$VEOGEN_CONF" auth issuer)
+	aud=$(conf_value "$VEOGEN_CONF" auth audience)
+	jq -cn --arg iss "${iss:-veogen}" --arg aud "${aud:-veogen-api}" --arg sub "$1" \
+		--arg jti "$(uuid)" --argjson now "$(date +%s)" \
+		"{iss: \$iss, aud: \$aud, sub: \$sub, jti: \$jti, role: \"user\", iat: \$now, exp: (\$now + 600)} * ($2)"
+}
+
 jwt_secret() {
 	local file
 	file=$(conf_value "$VEOGEN_CONF" auth jwt_secret_file)
@@ -184,24 +195,8 @@ jwt_secret() {
 
 # ---------------------------------------------------------------- processes
 
-children_of() {
-	local want=$1 stat pid rest fields
-	for stat in /proc/[0-9]*/stat; do
-		read -r pid rest 2>/dev/null <"$stat" || continue
-		rest=${rest##*) }
-		read -r -a fields <<<"$rest"
-		[ "${fields[1]:-}" = "$want" ] && printf '%s\n' "$pid"
-	done
-	return 0
-}
-
-descendants_of() {
-	local c
-	for c in $(children_of "$1"); do
-		printf '%s\n' "$c"
-		descendants_of "$c"
-	done
-}
+# shellcheck source=tests/integration/lib_proc.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib_proc.sh"
 
 # ---------------------------------------------------------------- config copies
 

@@ -72,14 +72,8 @@ on_exit "sqlv \"UPDATE users SET disabled = false WHERE id = :'id'\" id=$D_ID >/
 # Tokens for A that must all fail: shaped exactly like the server's, but expired, unsigned,
 # or signed with a key the server does not have.
 secret=$(jwt_secret)
-iss=$(conf_value "$VEOGEN_CONF" auth issuer)
-aud=$(conf_value "$VEOGEN_CONF" auth audience)
-now=$(date +%s)
-claims() {
-	jq -cn --arg iss "${iss:-veogen}" --arg aud "${aud:-veogen-api}" --arg sub "$A_ID" \
-		--arg jti "$(uuid)" --argjson now "$now" \
-		"{iss: \$iss, aud: \$aud, sub: \$sub, jti: \$jti, role: \"user\", iat: \$now, exp: (\$now + 600)} * ($1)"
-}
+# claims MERGE: A's claims as the server mints them, with MERGE (jq) applied.
+claims() { jwt_claims "$A_ID" "$1"; }
 HS256='{"alg":"HS256","typ":"JWT"}'
 GOOD_TOKEN=$(jwt_hs256 "$HS256" "$(claims '{}')" "$secret")
 EXPIRED_TOKEN=$(jwt_hs256 "$HS256" "$(claims '{iat: ($now - 7200), exp: ($now - 3600)}')" "$secret")

@@ -54,15 +54,8 @@ TOKEN=a.b.c api GET /api/v1/videos
 expect_problem 401 "a token of three empty-ish parts"
 
 secret=$(jwt_secret)
-iss=$(conf_value "$VEOGEN_CONF" auth issuer)
-aud=$(conf_value "$VEOGEN_CONF" auth audience)
-now=$(date +%s)
 # claims MERGE: A's claims as the server mints them, with MERGE (jq) applied.
-claims() {
-	jq -cn --arg iss "${iss:-veogen}" --arg aud "${aud:-veogen-api}" --arg sub "$A_ID" \
-		--arg jti "$(uuid)" --argjson now "$now" \
-		"{iss: \$iss, aud: \$aud, sub: \$sub, jti: \$jti, role: \"user\", iat: \$now, exp: (\$now + 600)} * ($1)"
-}
+claims() { jwt_claims "$A_ID" "$1"; }
 HS256='{"alg":"HS256","typ":"JWT"}'
 TOKEN=$(jwt_hs256 "$HS256" "$(claims '{}')" "$secret") api GET /api/v1/me
 expect_status 200 "a token crafted like the server's is accepted (so the refusals below mean something)"

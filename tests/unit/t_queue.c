@@ -102,21 +102,7 @@ static bool conninfo_for(const char *dbname, char *out, size_t size)
 
 static bool admin_exec(const char *sql)
 {
-	PGconn *c = PQconnectdb(admin_conninfo);
-	bool ok = false;
-
-	if (PQstatus(c) == CONNECTION_OK) {
-		PGresult *r = PQexec(c, sql);
-
-		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-		if (!ok)
-			fprintf(stderr, "t_queue: %s: %s", sql, PQerrorMessage(c));
-		PQclear(r);
-	} else {
-		fprintf(stderr, "t_queue: cannot connect: %s", PQerrorMessage(c));
-	}
-	PQfinish(c);
-	return ok;
+	return vg_test_pg_exec(admin_conninfo, sql);
 }
 
 static void drop_test_db(void)

@@ -402,19 +402,7 @@ static struct vg_err err;
 
 static bool admin_exec(const char *sql)
 {
-	PGconn *c = PQconnectdb(admin_conninfo);
-	bool ok = false;
-
-	if (PQstatus(c) == CONNECTION_OK) {
-		PGresult *r = PQexec(c, sql);
-
-		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-		if (!ok)
-			fprintf(stderr, "\nt_webhook: %s: %s", sql, PQerrorMessage(c));
-		PQclear(r);
-	}
-	PQfinish(c);
-	return ok;
+	return vg_test_pg_exec(admin_conninfo, sql);
 }
 
 /* One row of one statement (params as VG_DB_P), or NULL. */

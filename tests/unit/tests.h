@@ -3,6 +3,7 @@
 #define VG_TESTS_H
 
 #include <CUnit/CUnit.h>
+#include <stdbool.h>
 
 /* One suite per line, so adding one is a one-line change. */
 /* clang-format off */
@@ -43,5 +44,8 @@ VG_TEST_SUITES(X)
 
 /* Adds a suite with the given tests; aborts the run when CUnit cannot. */
 void vg_test_suite(const char *name, const CU_TestInfo *tests);
+/* Runs one statement on a fresh connection to conninfo; false (and why on stderr) when it
+ * fails. */
+bool vg_test_pg_exec(const char *conninfo, const char *sql);
 
 #endif
