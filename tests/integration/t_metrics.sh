@@ -94,3 +94,12 @@ check "postgres is reported down" test "$(value 'veogen_dependency_up{dependency
 check "the counters survive the outage" test "$(value "$succeeded")" -gt "$before_succeeded"
 check "no DB gauge while PostgreSQL is down" eval '! has_sample veogen_jobs'
 stack up postgres
+# Hand the next test a stack whose responders all have their connection back: a responder
+# that tried during the outage answers 503 until its next try (the contract allows that).
+ready_run() {
+	for _ in 1 2 3 4 5 6 7 8; do
+		api GET /readyz
+		[ "$API_STATUS" = 200 ] || return 1
+	done
+}
+check "readyz answers 200 eight times in a row after the restart" wait_until 30 ready_run

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "tests.h"
+#include "vg_arena.h"
 #include "vg_conf.h"
 #include "vg_metrics.h"
 #include "vg_migrate.h"
@@ -262,7 +263,8 @@ static struct vg_conf conf_with(const char *allow, int timeout_s)
 	struct vg_conf c;
 
 	vg_conf_defaults(&c);
-	c.webhooks_allow_networks = (char *)allow; /* never freed: a copy for the test */
+	free(c.webhooks_allow_networks);
+	c.webhooks_allow_networks = vg_xstrdup(allow);
 	c.webhooks_timeout_s = timeout_s;
 	return c;
 }
@@ -304,6 +306,7 @@ static void test_post_allowed(void)
 	CU_ASSERT_PTR_NOT_NULL(
 	    strstr(log, "\r\n\r\n{\"type\":\"succeeded\",\"object\":\"video\"}"));
 	CU_ASSERT_PTR_NULL(strcasestr(log, "\r\nExpect:"));
+	vg_conf_free(&c);
 }
 
 static void expect_refused(const char *allow, const char *host)
@@ -328,6 +331,7 @@ static void expect_refused(const char *allow, const char *host)
 	CU_ASSERT_TRUE(strcmp(res.address, "127.0.0.1") == 0 || strcmp(res.address, "::1") == 0);
 	if (!res.refused)
 		fprintf(stderr, "\n%s with allow \"%s\": %s\n", url, allow, res.error);
+	vg_conf_free(&c);
 }
 
 static void test_post_refused(void)
@@ -357,6 +361,7 @@ static void test_post_no_redirect(void)
 	CU_ASSERT_EQUAL(res.status, 302);
 	CU_ASSERT_FALSE(res.refused);
 	CU_ASSERT_PTR_NOT_NULL(strstr(res.error, "redirects are not followed"));
+	vg_conf_free(&c);
 }
 
 static void test_post_errors(void)
@@ -391,6 +396,7 @@ static void test_post_errors(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(res.error, "http:// and https://"));
 	CU_ASSERT_EQUAL(post(&c, "file:///etc/passwd", &res), VG_OK);
 	CU_ASSERT_PTR_NOT_NULL(strstr(res.error, "http:// and https://"));
+	vg_conf_free(&c);
 }
 
 /* ---------------------------------------------------------------- with a database */
@@ -675,6 +681,7 @@ static void test_db_render(void)
 	                                  "2026-11-24T10:00:00Z", "{}", &body, &err),
 	                VG_ENOTFOUND);
 	CU_ASSERT_STRING_EQUAL(err.msg, "the video was deleted before it could be delivered");
+	vg_conf_free(&c);
 }
 
 static void test_db_teardown(void)
