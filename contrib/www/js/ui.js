@@ -71,6 +71,20 @@ function formMessage(form) {
 	return box;
 }
 
+// unmark(el): the control's error message (from showError) gone.
+function unmark(el) {
+	el.removeAttribute('aria-invalid');
+	const msg = document.getElementById(el.dataset.errorId || '');
+	if (msg) {
+		msg.hidden = true;
+		msg.textContent = '';
+	}
+	const described = (el.getAttribute('aria-describedby') || '').split(' ')
+		.filter((id) => id && id !== el.dataset.errorId);
+	if (described.length) el.setAttribute('aria-describedby', described.join(' '));
+	else el.removeAttribute('aria-describedby');
+}
+
 export function clearErrors(form) {
 	if (!form) return;
 	const box = form.querySelector(':scope > .form-error');
@@ -78,18 +92,22 @@ export function clearErrors(form) {
 		box.hidden = true;
 		box.replaceChildren();
 	}
-	for (const el of form.querySelectorAll('[aria-invalid="true"]')) {
-		el.removeAttribute('aria-invalid');
-		const msg = document.getElementById(el.dataset.errorId || '');
-		if (msg) {
-			msg.hidden = true;
-			msg.textContent = '';
-		}
-		const described = (el.getAttribute('aria-describedby') || '').split(' ')
-			.filter((id) => id && id !== el.dataset.errorId);
-		if (described.length) el.setAttribute('aria-describedby', described.join(' '));
-		else el.removeAttribute('aria-describedby');
-	}
+	for (const el of form.querySelectorAll('[aria-invalid="true"]')) unmark(el);
+}
+
+// clearOnEdit(form): a control's error goes as soon as the user changes it, so only the
+// errors still to fix stay marked; the message at the top goes with the last one (unless it
+// lists errors no control shows).
+export function clearOnEdit(form) {
+	const clear = (ev) => {
+		const el = ev.target;
+		if (!el || el.getAttribute?.('aria-invalid') !== 'true') return;
+		unmark(el);
+		const box = form.querySelector(':scope > .form-error');
+		if (box && !box.querySelector('li') && !form.querySelector('[aria-invalid="true"]')) box.hidden = true;
+	};
+	form.addEventListener('input', clear);
+	form.addEventListener('change', clear);
 }
 
 // A control for an API field name: "scenes[1].prompt" or "scenes.1.prompt" finds
@@ -274,6 +292,24 @@ export async function download(scope, path, filename) {
 	document.body.append(a);
 	a.click();
 	a.remove();
+}
+
+// copyText(text, what, selectEl): to the clipboard; when the browser refuses, selectEl's text
+// is selected so Ctrl+C does it.
+export async function copyText(text, what, selectEl) {
+	try {
+		await navigator.clipboard.writeText(text);
+		toast(`${what} copied to the clipboard.`);
+	} catch (e) {
+		if (selectEl) {
+			const range = document.createRange();
+			range.selectNodeContents(selectEl);
+			const sel = window.getSelection();
+			sel.removeAllRanges();
+			sel.addRange(range);
+		}
+		toast(`The browser did not allow copying: the ${what.toLowerCase()} is selected, press Ctrl+C.`, 'error');
+	}
 }
 
 // busy(button, promise): the button disabled and marked while the promise runs.
