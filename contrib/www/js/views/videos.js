@@ -90,7 +90,18 @@ export default async function render(main, params, scope) {
 				stopPoll = null;
 				return false;
 			}
-			await Promise.all(active.map(async (c) => {
+			// One list request for the lot (20 videos under way polled one by one would use
+			// the whole default rate limit of 600 requests a minute), then one by one only the
+			// few it did not cover (older pages).
+			const limit = Math.min(100, Math.max(20, cards.size));
+			const res = await api('GET', `/api/v1/videos?limit=${limit}`, { signal: scope.signal });
+			const fresh = new Map((res.items || []).map((v) => [v.id, v]));
+			const missing = [];
+			for (const c of active) {
+				if (fresh.has(c.video.id)) c.update(fresh.get(c.video.id));
+				else missing.push(c);
+			}
+			await Promise.all(missing.slice(0, 5).map(async (c) => {
 				try {
 					c.update(await api('GET', videoPath(c.video), { signal: scope.signal }));
 				} catch (e) {
