@@ -18,6 +18,7 @@ static const struct vg_route routes[] = {
     {GET, "/readyz", h_readyz, VG_AUTH_NONE, VG_RATE_NONE},
     {GET, "/api/v1/openapi.json", h_openapi, VG_AUTH_NONE, VG_RATE_NONE},
     {GET, "/api/v1/styles", h_styles_list, VG_AUTH_NONE, VG_RATE_NONE},
+    {GET, "/api/v1/providers", h_providers_list, VG_AUTH_USER, VG_RATE_READ},
     {VG_M_POST, "/api/v1/auth/register", h_auth_register, VG_AUTH_NONE, VG_RATE_NONE},
     {VG_M_POST, "/api/v1/auth/login", h_auth_login, VG_AUTH_NONE, VG_RATE_NONE},
     {VG_M_POST, "/api/v1/auth/refresh", h_auth_refresh, VG_AUTH_NONE, VG_RATE_NONE},

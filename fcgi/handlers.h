@@ -12,6 +12,8 @@ int h_readyz(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 int h_openapi(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 /* h_styles.c */
 int h_styles_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
+/* h_providers.c */
+int h_providers_list(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 /* h_auth.c */
 int h_auth_register(struct vg_req *r, struct vg_resp *w, struct vg_err *err);
 int h_auth_login(struct vg_req *r, struct vg_resp *w, struct vg_err *err);

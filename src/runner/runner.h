@@ -135,4 +135,8 @@ int j_webhook_cancelled(struct runner_worker *w, struct vg_job *job, struct vg_e
 int j_webhook_reconcile(const struct vg_conf *conf, struct vg_db *db, struct vg_arena *a,
                         struct vg_err *err);
 
+/* noop (j_noop.c): does nothing and completes; benchmarks only, refused (failed for good,
+ * code noop_disabled) unless runner.allow_noop is true. */
+int j_noop_step(struct runner_worker *w, struct vg_job *job, struct vg_err *err);
+
 #endif

@@ -110,6 +110,7 @@ rule() {
 	"POST /api/v1/auth/refresh") R_CLASS=public R_EXPECT=200 ;;
 	"POST /api/v1/auth/logout") R_CLASS=user R_EXPECT=204 R_RANK=9 ;; # fresh sessions
 	"GET /api/v1/me") R_CLASS=user R_EXPECT=200 ;;
+	"GET /api/v1/providers") R_CLASS=user R_EXPECT=200 ;;
 	"GET /api/v1/me/"*) R_CLASS=user R_EXPECT=200 ;;
 	"POST /api/v1/me/"* | "PATCH /api/v1/me/"* | "PUT /api/v1/me/"*)
 		R_CLASS=user R_EXPECT='20[01]' ;;

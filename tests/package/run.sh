@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The Debian package, end to end: build it from a copy of the tree (dpkg-buildpackage -b),
-# lintian (no E: lines), install it with apt-get, check its files, modes and system user,
-# point it at a database on the dev stack's PostgreSQL, run both daemons through their
-# sysvinit scripts, a smoke test through nginx with the installed site, status, reload,
-# stop, then purge (twice: with stored data, which is kept, and without).
+# lintian (no E: lines), install it with apt-get, check its files (the web page's among
+# them), modes and system user, point it at a database on the dev stack's PostgreSQL, run
+# both daemons through their sysvinit scripts, a smoke test through nginx with the installed
+# site (the web page at / too), status, reload, stop, then purge (twice: with stored data,
+# which is kept, and without).
 #
 # Run as root on a machine without veogen installed, with a stack up and its settings in
 # the environment:  eval "$(contrib/devstack env)"; tests/package/run.sh
@@ -180,11 +181,27 @@ for f in /lib/systemd/system/veogen-fcgi.service /lib/systemd/system/veogen-runn
 	/usr/share/man/man5/veogen.conf.5.gz /usr/share/doc/veogen/README.Debian; do
 	expect_stat "$f" root:root 644
 done
+# The web page: every file of contrib/www (of the tree that was packaged), byte for byte,
+# in the same tree, and nothing else.
+WWW=/usr/share/veogen/www
+PKG_WWW=$WORK/veogen/contrib/www
+nwww=0
+while IFS= read -r -d '' f; do
+	rel=${f#"$PKG_WWW"/}
+	expect_stat "$WWW/$rel" root:root 644
+	cmp -s "$f" "$WWW/$rel" || die "files" "$WWW/$rel differs from contrib/www/$rel"
+	nwww=$((nwww + 1))
+done < <(find "$PKG_WWW" -type f ! -name '.*' -print0)
+[ "$nwww" -gt 0 ] || die "files" "no files under contrib/www"
+extra=$(cd "$WWW" && find . -type f | sed 's|^\./||' | while IFS= read -r f; do
+	[ -f "$PKG_WWW/$f" ] || printf '%s ' "$f"
+done)
+[ -z "$extra" ] || die "files" "$WWW holds files contrib/www does not: $extra"
 conffiles=$(dpkg-query -W -f='${Conffiles}\n' veogen)
 for f in "$CONF" /etc/default/veogen /etc/init.d/veogen-fcgi /etc/cron.d/veogen; do
 	grep -q " $f " <<<"$conffiles" || die "files" "$f is not a conffile"
 done
-step "files, modes, owners, conffiles" ok
+step "files, modes, owners, conffiles" "ok ($nwww files of the web page)"
 
 # The units as systemd reads them (no systemd runs here: verify works offline and names
 # unknown directives, missing programs and man pages).
@@ -363,6 +380,35 @@ if ! smoke video; then
 	die "smoke through nginx" "see the lines above"
 fi
 step "smoke through nginx" "ok ($(grep -c '^  ok' "$WORK/smoke.log") checks: healthz, register, me, video download)"
+
+# The web page through the installed site: nginx's workers (www-data) read the installed
+# files; types and security headers as the site sets them; a missing file is a 404 in the
+# API's format.
+# page PATH TYPE_REGEX: 200, the type, the installed file's bytes, the CSP and nosniff.
+page() {
+	local code
+	code=$(curl -s -o "$WORK/page.body" -D "$WORK/page.headers" -w '%{http_code}' --max-time 10 \
+		"http://127.0.0.1:$port$1") || code=000
+	[ "$code" = 200 ] || die "web page through nginx" "GET $1: HTTP $code"
+	grep -qiE "^content-type: $2" "$WORK/page.headers" ||
+		die "web page through nginx" "GET $1: $(grep -i '^content-type' "$WORK/page.headers" | tr -d '\r')"
+	grep -qi "^content-security-policy: default-src 'self'" "$WORK/page.headers" ||
+		die "web page through nginx" "GET $1: no Content-Security-Policy"
+	grep -qi '^x-content-type-options: nosniff' "$WORK/page.headers" ||
+		die "web page through nginx" "GET $1: no X-Content-Type-Options: nosniff"
+}
+page / 'text/html'
+cmp -s "$WORK/page.body" "$WWW/index.html" || die "web page through nginx" "GET / is not $WWW/index.html"
+page /js/app.js 'text/javascript'
+cmp -s "$WORK/page.body" "$WWW/js/app.js" || die "web page through nginx" "GET /js/app.js is not $WWW/js/app.js"
+page /css/app.css 'text/css'
+page /favicon.svg 'image/svg\+xml'
+code=$(curl -s -o "$WORK/page.body" -D "$WORK/page.headers" -w '%{http_code}' --max-time 10 \
+	"http://127.0.0.1:$port/js/nope.js") || code=000
+if [ "$code" != 404 ] || ! grep -qi '^content-type: application/problem+json' "$WORK/page.headers"; then
+	die "web page through nginx" "GET /js/nope.js: HTTP $code, not a problem+json 404"
+fi
+step "web page through nginx" "ok (/, js, css, favicon; a missing file is problem+json 404)"
 
 # ---------------------------------------------------------------- status, reload, stop
 
