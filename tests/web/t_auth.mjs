@@ -44,4 +44,25 @@ export default async function (t) {
 	await t.signIn(page, who.email, who.password);
 	await page.waitForURL(/#\/videos/);
 	t.ok(true, 'signed in again');
+
+	// The access token is renewed before it expires, with the page's clock run forward past
+	// auth.access_ttl_s (900 s on the dev stack): the refresh is sent by itself, and the
+	// next request carries the new token.
+	const timed = await t.page();
+	await timed.clock.install();
+	await timed.reload();
+	await t.signIn(timed, who.email, who.password);
+	await timed.waitForURL(/#\/videos/);
+	const bearer = async (hash) => {
+		const req = timed.waitForRequest((r) => r.url().includes('/api/v1/') && !!r.headers().authorization);
+		await timed.goto(`${BASE}/${hash}`);
+		return (await req).headers().authorization;
+	};
+	const before = await bearer('#/account');
+	const refreshed = timed.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh'), { timeout: 10000 });
+	await timed.clock.fastForward('16:00');
+	const answer = await refreshed.catch(() => null);
+	t.ok(answer && answer.status() === 200, 'the page refreshes the access token before it expires');
+	const after = await bearer('#/videos');
+	t.ok(before && after && before !== after, 'requests after the refresh carry the new access token');
 }
