@@ -123,6 +123,8 @@ export async function liveChecks(doc, base) {
 
 	await call("me", "GET", "/api/v1/me", { headers: bearer(token), expect: [200] });
 	await call("me without credentials", "GET", "/api/v1/me", { expect: [401] });
+	await call("providers", "GET", "/api/v1/providers", { headers: bearer(token), expect: [200] });
+	await call("providers without credentials", "GET", "/api/v1/providers", { expect: [401] });
 
 	const key = await call("create an API key", "POST", "/api/v1/api-keys", {
 		headers: bearer(token),
