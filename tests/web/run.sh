@@ -19,10 +19,5 @@ command -v node > /dev/null 2>&1 || {
 	echo "tests/web/run.sh: VEOGEN_BASE_URL is not set: run eval \"\$(contrib/devstack env)\" first" >&2
 	exit 1
 }
-stamp=$here/node_modules/.veogen-lock
-want=$(cksum < "$here/package-lock.json")
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-	(cd "$here" && npm ci --no-audit --no-fund --loglevel=error) >&2
-	printf '%s\n' "$want" > "$stamp"
-fi
+"$here/../npm_ci.sh" "$here"
 exec node "$here/run.mjs" "$@"
