@@ -168,12 +168,11 @@ export default async function (t) {
 	if (!(running && running.status === 'running')) await t.shot(page, 'videos-gallery');
 	const seen = await page.evaluate(() => window.__seen);
 	const values = seen.map((x) => x.v);
-	t.ok(values.length >= 3, `the progress bar changed while the video was made: ${values.join(' → ')} (${seen.map((x) => x.s).join(', ')})`);
 	t.ok(values.every((v, i) => i === 0 || v >= values[i - 1]), 'the progress never went back');
 	// How many steps the bar shows depends on how fast the clip renders against the page's
 	// 2 s poll (on a quiet machine a 4 s clip can go from 0 to 100 between two polls): the
 	// bar must move on its own, without a reload; the steps in between are printed.
-	t.ok(new Set(values).size >= 2, `the bar moved without a reload (${values.some((v) => v > 0 && v < 100) ? 'with' : 'without'} a step between 0 and 100)`);
+	t.ok(new Set(values).size >= 2, `the bar moved without a reload: ${values.join(' → ')} (${seen.map((x) => x.s).join(', ')})`);
 	t.eq(values[values.length - 1], 100, 'the progress bar ended at 100');
 	t.eq(seen[seen.length - 1].s, 'succeeded', 'with the status succeeded');
 	const got = (await api('GET', `/api/v1/videos/${v1.id}`)).body;
