@@ -140,8 +140,9 @@ export default async function (t) {
 	if (delivered) {
 		await page.getByRole('button', { name: 'Refresh deliveries' }).click();
 		const rows = page.locator('table.deliveries tbody tr');
-		await rows.first().waitFor();
-		t.ok(await rows.count() >= delivered.items.length, `the deliveries table lists them (${await rows.count()} rows)`);
+		// the table is replaced when the refreshed page arrives: wait for it, not the old one
+		const listed = await waitFor(async () => (await rows.count()) >= delivered.items.length, { timeout: 10000 });
+		t.ok(listed, `the deliveries table lists them (${await rows.count()} rows, the API ${delivered.items.length})`);
 		t.ok((await rows.first().textContent()).includes(hookUrl), 'a delivery row shows the URL');
 		t.ok(await page.locator('table.deliveries .badge-delivered').count() >= 1, 'and its state');
 	}
