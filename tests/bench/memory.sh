@@ -45,6 +45,8 @@ die() {
 	exit 1
 }
 say() { printf '%s\n' "$*"; }
+# shellcheck source=tests/bench/lib_cluster.sh
+. "$here/lib_cluster.sh"
 
 requests=1000000
 jobs=100000
@@ -91,7 +93,6 @@ conns=${BENCH_CONNECTIONS:-64}
 threads=${BENCH_THREADS:-2}
 vg_requests=${BENCH_VALGRIND_REQUESTS:-2000}
 vg_jobs=${BENCH_VALGRIND_JOBS:-500}
-pgbin=${PGBIN:-/usr/lib/postgresql/15/bin}
 pgport=${BENCH_PGPORT:-$((port + 43))}
 stack_port=$(printf '%s\n' "$base" | sed -n 's|^[a-z]*://[^/:]*:\([0-9][0-9]*\).*|\1|p')
 bench_port=${BENCH_PORT:-$((${stack_port:-$port} + 2))}
@@ -116,21 +117,15 @@ if want valgrind; then
 	command -v ffmpeg > /dev/null || die "ffmpeg is missing (the uploads of the valgrind mix)"
 fi
 if [ "$need_cluster" = 1 ]; then
-	[ -x "$pgbin/initdb" ] || die "PostgreSQL 15 server binaries missing in $pgbin (apt-get install postgresql-15)"
-	command -v psql > /dev/null || die "psql is missing (apt-get install postgresql-client-15)"
-	if (exec 3<> "/dev/tcp/127.0.0.1/$pgport") 2> /dev/null; then
-		die "127.0.0.1:$pgport is taken: set BENCH_PGPORT to a free port"
-	fi
+	cluster_check "$pgport"
 fi
 
 work=$(mktemp -d /tmp/veogen-memory.XXXXXX)
 chmod 755 "$work" # nginx workers may run as another user
-mkdir -p "$work/pg" "$work/run" "$work/storage" "$work/tmp"
+mkdir -p "$work/run" "$work/storage" "$work/tmp"
 pids=()
 api_master=
 runner_pid=
-pg_started=0
-as_pg=()
 cleanup() {
 	local p
 	if [ -f "$work/nginx.pid" ]; then
@@ -142,9 +137,7 @@ cleanup() {
 	for p in "$api_master" "$runner_pid" "${pids[@]}"; do
 		if [ -n "$p" ]; then wait "$p" 2> /dev/null || true; fi
 	done
-	if [ "$pg_started" = 1 ]; then
-		"${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" -m fast -w -s stop > /dev/null 2>&1 || true
-	fi
+	cluster_stop
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
 		echo "memory: work directory kept: $work" >&2
 	else
@@ -154,7 +147,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 # rss_of PID...: "pid:VmRSS " (KiB) for each PID still alive
 rss_of() {
 	local p
@@ -354,46 +346,7 @@ if want api; then
 fi
 
 # ================================================================ the private cluster
-pg_user=$(id -un)
-if [ "$need_cluster" = 1 ]; then
-	if [ "$(id -u)" = 0 ]; then
-		pg_user=${BENCH_PG_USER:-}
-		if [ -z "$pg_user" ]; then
-			for u in veogen-dev postgres; do
-				if id -u "$u" > /dev/null 2>&1; then
-					pg_user=$u
-					break
-				fi
-			done
-		fi
-		{ [ -n "$pg_user" ] && id -u "$pg_user" > /dev/null 2>&1; } ||
-			die "running as root: set BENCH_PG_USER to an unprivileged user for the cluster"
-		as_pg=(runuser -u "$pg_user" --)
-		chown "$pg_user" "$work/pg"
-	fi
-	data=$work/pg/data
-	"${as_pg[@]}" "$pgbin/initdb" -D "$data" -U postgres -A trust -E UTF8 --no-locale --no-sync \
-		> "$work/initdb.log" 2>&1 || {
-		cat "$work/initdb.log" >&2
-		die "initdb failed"
-	}
-	cat >> "$data/postgresql.conf" << EOF
-# --- memory.sh: the settings of queue_drain.sh ---
-listen_addresses = '127.0.0.1'
-port = $pgport
-unix_socket_directories = '$work/pg'
-max_connections = 200
-shared_buffers = 512MB
-synchronous_commit = on
-fsync = on
-log_min_messages = warning
-EOF
-	"${as_pg[@]}" "$pgbin/pg_ctl" -D "$data" -l "$work/pg/server.log" -w -t 60 -s start > /dev/null || {
-		tail -20 "$work/pg/server.log" >&2
-		die "PostgreSQL did not start"
-	}
-	pg_started=1
-fi
+[ "$need_cluster" = 0 ] || cluster_start "$work/pg" "$pgport" memory.sh
 export PGHOST=127.0.0.1 PGPORT=$pgport PGUSER=postgres
 db=veogen_memory
 q() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "$1"; }
@@ -402,22 +355,7 @@ fresh_db() {
 	PGOPTIONS='-c client_min_messages=warning' psql -X -q -At -d postgres \
 		-c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" > /dev/null ||
 		die "cannot create the database"
-	cat > "$work/runner.conf" << EOF
-# memory.sh: etc/veogen.conf defaults except where the bench must differ.
-database: {
-  conninfo = "host=127.0.0.1 port=$pgport dbname=$db user=postgres";
-};
-storage: {
-  dir = "$work/storage";
-};
-runner: {
-  name = "memory-bench";
-  allow_noop = true;
-};
-runtime: {
-  dir = "$work/run";
-};
-EOF
+	runner_conf "$work/runner.conf" "host=127.0.0.1 port=$pgport dbname=$db user=postgres" memory-bench "$work" memory.sh
 	"$build/veogenctl" -c "$work/runner.conf" migrate --dir "$top/sql" >> "$work/migrate.log" 2>&1 || {
 		tail -5 "$work/migrate.log" >&2
 		die "veogenctl migrate failed"

@@ -54,6 +54,8 @@ die() {
 	exit 2
 }
 say() { printf '%s\n' "$*"; }
+# shellcheck source=tests/bench/lib_cluster.sh
+. "$here/lib_cluster.sh"
 
 jobs=
 runs=
@@ -106,15 +108,13 @@ runs=${runs:-3}
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "--runs wants a positive number, not $runs"
 
 build=$(realpath -m -- "${VEOGEN_BUILD:-$top/.devstack/build}")
-pgbin=${PGBIN:-/usr/lib/postgresql/15/bin}
 pgport=${BENCH_PGPORT:-$((${VEOGEN_PORT:-8080} + 40))}
 cache=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/veogen-bench}
 clients=${BENCH_CLIENTS:-8}
 { [ -x "$build/veogen-runner" ] && [ -x "$build/veogenctl" ]; } ||
 	die "no veogen-runner/veogenctl in $build: build first and set VEOGEN_BUILD"
-{ [ -x "$pgbin/initdb" ] && [ -x "$pgbin/pgbench" ]; } ||
-	die "PostgreSQL 15 server binaries missing in $pgbin (apt-get install postgresql-15)"
-command -v psql > /dev/null || die "psql is missing (apt-get install postgresql-client-15)"
+cluster_check "$pgport"
+[ -x "$pgbin/pgbench" ] || die "pgbench missing in $pgbin (apt-get install postgresql-15)"
 if [ "$smoke" = 0 ]; then
 	{ command -v node > /dev/null && command -v npm > /dev/null; } ||
 		die "node and npm are needed for the graphile-worker cells (or use --smoke)"
@@ -124,42 +124,16 @@ if [ "$profile" = 1 ] && [ "${BENCH_PERF:-0}" = 1 ]; then
 	command -v perf > /dev/null || die "BENCH_PERF=1 needs perf (apt-get install linux-perf)"
 fi
 
-# PostgreSQL refuses root: as root the cluster belongs to an unprivileged user.
-as_pg=()
-pg_user=$(id -un)
-if [ "$(id -u)" = 0 ]; then
-	pg_user=${BENCH_PG_USER:-}
-	if [ -z "$pg_user" ]; then
-		for u in veogen-dev postgres; do
-			if id -u "$u" > /dev/null 2>&1; then
-				pg_user=$u
-				break
-			fi
-		done
-	fi
-	{ [ -n "$pg_user" ] && id -u "$pg_user" > /dev/null 2>&1; } ||
-		die "running as root: set BENCH_PG_USER to an unprivileged user for the cluster"
-	as_pg=(runuser -u "$pg_user" --)
-fi
-if (exec 3<> "/dev/tcp/127.0.0.1/$pgport") 2> /dev/null; then
-	die "127.0.0.1:$pgport is taken: set BENCH_PGPORT to a free port"
-fi
-
 work=$(mktemp -d /tmp/veogen-queue-drain.XXXXXX)
 chmod 755 "$work"
-mkdir -p "$work/pg" "$work/storage" "$work/run"
-[ ${#as_pg[@]} -eq 0 ] || chown "$pg_user" "$work/pg"
-data=$work/pg/data
+mkdir -p "$work/storage" "$work/run"
 runner_pid=
-pg_started=0
 cleanup() {
 	if [ -n "$runner_pid" ]; then
 		kill "$runner_pid" 2> /dev/null || true
 		wait "$runner_pid" 2> /dev/null || true
 	fi
-	if [ "$pg_started" = 1 ]; then
-		"${as_pg[@]}" "$pgbin/pg_ctl" -D "$data" -m fast -w -s stop > /dev/null 2>&1 || true
-	fi
+	cluster_stop
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
 		echo "queue_drain: logs kept in $work" >&2
 	else
@@ -169,41 +143,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ---- the cluster: the settings of shared/research/bench/pg_up.sh, synchronous_commit on ----
-"${as_pg[@]}" "$pgbin/initdb" -D "$data" -U postgres -A trust -E UTF8 --no-locale --no-sync \
-	> "$work/initdb.log" 2>&1 || {
-	cat "$work/initdb.log" >&2
-	die "initdb failed"
-}
-cat >> "$data/postgresql.conf" << EOF
-# --- queue_drain.sh: the same settings for every cell ---
-listen_addresses = '127.0.0.1'
-port = $pgport
-unix_socket_directories = '$work/pg'
-max_connections = 200
-shared_buffers = 512MB
-synchronous_commit = on
-fsync = on
-log_min_messages = warning
-EOF
+# ---- the cluster (lib_cluster.sh); --profile adds the statement statistics ----
+profile_conf=
 if [ "$profile" = 1 ]; then
-	cat >> "$data/postgresql.conf" << EOF
-# --- queue_drain.sh --profile ---
-shared_preload_libraries = 'pg_stat_statements'
+	profile_conf="shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all
 pg_stat_statements.track_utility = on
 pg_stat_statements.track_planning = on
 pg_stat_statements.max = 5000
-track_wal_io_timing = on
-EOF
+track_wal_io_timing = on"
 fi
-"${as_pg[@]}" "$pgbin/pg_ctl" -D "$data" -l "$work/pg/server.log" -w -t 60 -s start > /dev/null || {
-	tail -20 "$work/pg/server.log" >&2
-	die "PostgreSQL did not start"
-}
-pg_started=1
-pg_master=$(head -1 "$data/postmaster.pid")
-export PGHOST=127.0.0.1 PGPORT=$pgport PGUSER=postgres
+cluster_start "$work/pg" "$pgport" queue_drain.sh "$profile_conf"
+pg_master=$(head -1 "$cluster_data/postmaster.pid")
 q() { # q DB SQL: one value
 	PGOPTIONS='-c client_min_messages=warning' psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"
 }
@@ -213,7 +164,6 @@ fresh_db() {
 	q postgres "DROP DATABASE IF EXISTS $1" > /dev/null
 	q postgres "CREATE DATABASE $1" > /dev/null
 }
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 # tree_ticks PID: CPU clock ticks (USER_HZ) used by PID and its children, the exited ones
 # included (for the postmaster: every backend, closed ones too; for the runner: its
 # workers).
@@ -404,22 +354,7 @@ JS
 fi
 
 # ---- veogen-runner: the shipped defaults, this cluster, noop allowed ----
-cat > "$work/veogen.conf" << EOF
-# queue_drain.sh: etc/veogen.conf defaults except where the bench must differ.
-database: {
-  conninfo = "host=127.0.0.1 port=$pgport dbname=veogen_bench user=postgres";
-};
-storage: {
-  dir = "$work/storage";
-};
-runner: {
-  name = "queue-drain";
-  allow_noop = true;
-};
-runtime: {
-  dir = "$work/run";
-};
-EOF
+runner_conf "$work/veogen.conf" "host=127.0.0.1 port=$pgport dbname=veogen_bench user=postgres" queue-drain "$work" queue_drain.sh
 "$build/veogen-runner" -t -c "$work/veogen.conf" > /dev/null ||
 	die "the bench's runner configuration is not valid: $work/veogen.conf"
 runner_workers=$(awk '/^runner:/ { r = 1 }

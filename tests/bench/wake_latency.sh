@@ -38,6 +38,8 @@ die() {
 	exit 1
 }
 say() { printf '%s\n' "$*"; }
+# shellcheck source=tests/bench/lib_cluster.sh
+. "$here/lib_cluster.sh"
 
 jobs=1000
 interval=20
@@ -68,49 +70,21 @@ done
 [[ $interval =~ ^[0-9]+$ ]] || die "--interval wants milliseconds, not $interval"
 
 build=$(realpath -m -- "${VEOGEN_BUILD:-$top/.devstack/build}")
-pgbin=${PGBIN:-/usr/lib/postgresql/15/bin}
 pgport=${BENCH_PGPORT:-$((${VEOGEN_PORT:-8080} + 42))}
 { [ -x "$build/veogen-runner" ] && [ -x "$build/veogenctl" ]; } ||
 	die "no veogen-runner/veogenctl in $build: build first and set VEOGEN_BUILD"
-[ -x "$pgbin/initdb" ] || die "PostgreSQL 15 server binaries missing in $pgbin (apt-get install postgresql-15)"
-command -v psql > /dev/null || die "psql is missing (apt-get install postgresql-client-15)"
-
-# PostgreSQL refuses root: as root the cluster belongs to an unprivileged user.
-as_pg=()
-pg_user=$(id -un)
-if [ "$(id -u)" = 0 ]; then
-	pg_user=${BENCH_PG_USER:-}
-	if [ -z "$pg_user" ]; then
-		for u in veogen-dev postgres; do
-			if id -u "$u" > /dev/null 2>&1; then
-				pg_user=$u
-				break
-			fi
-		done
-	fi
-	{ [ -n "$pg_user" ] && id -u "$pg_user" > /dev/null 2>&1; } ||
-		die "running as root: set BENCH_PG_USER to an unprivileged user for the cluster"
-	as_pg=(runuser -u "$pg_user" --)
-fi
-if (exec 3<> "/dev/tcp/127.0.0.1/$pgport") 2> /dev/null; then
-	die "127.0.0.1:$pgport is taken: set BENCH_PGPORT to a free port"
-fi
+cluster_check "$pgport"
 
 work=$(mktemp -d /tmp/veogen-wake.XXXXXX)
 chmod 755 "$work"
-mkdir -p "$work/pg" "$work/storage" "$work/run"
-[ ${#as_pg[@]} -eq 0 ] || chown "$pg_user" "$work/pg"
-data=$work/pg/data
+mkdir -p "$work/storage" "$work/run"
 runner_pid=
-pg_started=0
 cleanup() {
 	if [ -n "$runner_pid" ]; then
 		kill "$runner_pid" 2> /dev/null || true
 		wait "$runner_pid" 2> /dev/null || true
 	fi
-	if [ "$pg_started" = 1 ]; then
-		"${as_pg[@]}" "$pgbin/pg_ctl" -D "$data" -m fast -w -s stop > /dev/null 2>&1 || true
-	fi
+	cluster_stop
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
 		echo "wake_latency: logs kept in $work" >&2
 	else
@@ -140,55 +114,18 @@ if [ -z "$helper" ]; then
 fi
 [ -x "$helper" ] || die "no wake_bench at $helper"
 
-# ---- the cluster: queue_drain.sh's settings (synchronous_commit and fsync on) ----
-"${as_pg[@]}" "$pgbin/initdb" -D "$data" -U postgres -A trust -E UTF8 --no-locale --no-sync \
-	> "$work/initdb.log" 2>&1 || {
-	cat "$work/initdb.log" >&2
-	die "initdb failed"
-}
-cat >> "$data/postgresql.conf" << EOF
-# --- wake_latency.sh: the settings of queue_drain.sh ---
-listen_addresses = '127.0.0.1'
-port = $pgport
-unix_socket_directories = '$work/pg'
-max_connections = 200
-shared_buffers = 512MB
-synchronous_commit = on
-fsync = on
-log_min_messages = warning
-EOF
-"${as_pg[@]}" "$pgbin/pg_ctl" -D "$data" -l "$work/pg/server.log" -w -t 60 -s start > /dev/null || {
-	tail -20 "$work/pg/server.log" >&2
-	die "PostgreSQL did not start"
-}
-pg_started=1
-export PGHOST=127.0.0.1 PGPORT=$pgport PGUSER=postgres
+# ---- the cluster: the benchmarks' settings (lib_cluster.sh) ----
+cluster_start "$work/pg" "$pgport" wake_latency.sh
 db=veogen_wake
 conninfo="host=127.0.0.1 port=$pgport dbname=$db user=postgres"
 q() { # q SQL: rows, fields separated by |
 	PGOPTIONS='-c client_min_messages=warning' psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "$1"
 }
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 PGOPTIONS='-c client_min_messages=warning' psql -X -q -At -d postgres -c "CREATE DATABASE $db" > /dev/null ||
 	die "cannot create the database"
 
 # ---- veogen-runner: the shipped defaults, this cluster, noop allowed ----
-cat > "$work/veogen.conf" << EOF
-# wake_latency.sh: etc/veogen.conf defaults except where the bench must differ.
-database: {
-  conninfo = "$conninfo";
-};
-storage: {
-  dir = "$work/storage";
-};
-runner: {
-  name = "wake-latency";
-  allow_noop = true;
-};
-runtime: {
-  dir = "$work/run";
-};
-EOF
+runner_conf "$work/veogen.conf" "$conninfo" wake-latency "$work" wake_latency.sh
 "$build/veogen-runner" -t -c "$work/veogen.conf" > /dev/null ||
 	die "the bench's runner configuration is not valid: $work/veogen.conf"
 "$build/veogenctl" -c "$work/veogen.conf" migrate --dir "$top/sql" > "$work/migrate.log" 2>&1 || {
