@@ -114,6 +114,7 @@ static const struct ckey keys[] = {
     I("runner.shutdown_timeout_s", runner_shutdown_timeout_s, C_RELOAD, 60, 1, 3600),
     I("runner.remote_workers", runner_remote_workers, C_RELOAD, 1, 0, 16),
     I("runner.webhook_workers", runner_webhook_workers, C_RELOAD, 2, 1, 64),
+    I("runner.claim_batch", runner_claim_batch, C_RELOAD, 128, 1, 512),
     I("runner.max_in_flight", runner_max_in_flight, C_RELOAD, 10000, 1, 100000),
     B("runner.allow_noop", runner_allow_noop, C_RELOAD, "false"),
     E("providers.default", providers_default, C_RELOAD, "local", "local|gemini|vertex"),

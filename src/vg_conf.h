@@ -71,7 +71,8 @@ struct vg_conf {
 	int runner_remote_workers;  /* processes running the remote loop (0 = none) */
 	int runner_max_in_flight;   /* remote operations one remote worker holds at once */
 	int runner_webhook_workers; /* processes delivering webhooks, one attempt at a time each */
-	bool runner_allow_noop;     /* run jobs of kind "noop" (benchmarks only); else they fail */
+	int runner_claim_batch; /* jobs a CPU or webhook worker may claim at once (quick jobs) */
+	bool runner_allow_noop; /* run jobs of kind "noop" (benchmarks only); else they fail */
 	/* providers */
 	char *providers_default;
 	bool providers_local_enabled;

@@ -12,10 +12,12 @@
 
 /* Rows one rescue pass handles; the next tick takes the rest. */
 #define RESCUE_BATCH "500"
-#define CLAIM_MAX    1000
 
-/* The guard of every update of a running job: still running, same claim, same owner. */
-#define FENCE "id = $1 AND state = 'running' AND attempt = $2 AND locked_by = $3"
+/* The guard of every update of a running job: still running, same claim, same owner.  The
+ * state test is written so that no index on state can serve it: the row is found through
+ * the primary key, never by walking the (dead) entries of every running job. */
+#define RUNNING(alias) "(" alias "state = 'running') IS TRUE"
+#define FENCE          "id = $1 AND " RUNNING("") " AND attempt = $2 AND locked_by = $3"
 
 #define JOB_COLUMNS                                                                                \
 	"j.id, j.kind, j.step, j.attempt, j.retries, j.max_attempts, j.payload::text AS payload, " \
@@ -193,44 +195,68 @@ int vg_queue_enqueue_after(struct vg_db *db, struct vg_arena *a, const char *kin
 	return end_if_own(db, a, own, rc, err);
 }
 
-/* One claim statement per lane: a partial index matches only a literal predicate. */
-#define CLAIM_SQL(lane_predicate)                                                                  \
+/* One claim statement per lane and size: a partial index matches only a literal
+ * predicate, and a literal LIMIT lets the plan be cached (with LIMIT $1 the generic plan
+ * assumes a tenth of the table, so every call was planned afresh). */
+#define CLAIM_SQL(lane_predicate, limit)                                                           \
 	"WITH c AS MATERIALIZED (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= "        \
-	"now() AND " lane_predicate " ORDER BY priority, run_at, id LIMIT $1::int FOR UPDATE "     \
+	"now() AND " lane_predicate " ORDER BY priority, run_at, id LIMIT " limit " FOR UPDATE "   \
 	"SKIP LOCKED) "                                                                            \
-	"UPDATE jobs j SET state = 'running', attempt = j.attempt + 1, locked_by = $2, "           \
-	"lease_until = now() + make_interval(secs => $3::int), heartbeat_at = now(), "             \
+	"UPDATE jobs j SET state = 'running', attempt = j.attempt + 1, locked_by = $1, "           \
+	"lease_until = now() + make_interval(secs => $2::int), heartbeat_at = now(), "             \
 	"started_at = coalesce(j.started_at, now()) FROM c WHERE j.id = c.id "                     \
 	"RETURNING " JOB_COLUMNS
+
+#define CLAIM_SIZES(pred)                                                                          \
+	{                                                                                          \
+		CLAIM_SQL(pred, "1"), CLAIM_SQL(pred, "2"), CLAIM_SQL(pred, "4"),                  \
+		    CLAIM_SQL(pred, "8"), CLAIM_SQL(pred, "16"), CLAIM_SQL(pred, "32"),            \
+		    CLAIM_SQL(pred, "64"), CLAIM_SQL(pred, "128"), CLAIM_SQL(pred, "256"),         \
+		    CLAIM_SQL(pred, "512")                                                         \
+	}
+#define CLAIM_SIZE_COUNT 10
+
+static const char *const claim_cpu[CLAIM_SIZE_COUNT] =
+    CLAIM_SIZES("step NOT LIKE 'remote.%' AND kind <> '" VG_QUEUE_WEBHOOK_KIND "'");
+static const char *const claim_remote[CLAIM_SIZE_COUNT] = CLAIM_SIZES("step LIKE 'remote.%'");
+static const char *const claim_webhook[CLAIM_SIZE_COUNT] =
+    CLAIM_SIZES("kind = '" VG_QUEUE_WEBHOOK_KIND "'");
+
+int vg_queue_claim_limit(int n)
+{
+	int size = 1;
+
+	if (n <= 0)
+		return 0;
+	while (size * 2 <= n && size < VG_QUEUE_CLAIM_MAX)
+		size *= 2;
+	return size;
+}
 
 int vg_queue_claim(struct vg_db *db, struct vg_arena *a, const char *owner, int lease_s,
                    enum vg_lane lane, int n, struct vg_job *jobs, int *count, struct vg_err *err)
 {
-	char lim[16], lease[16];
+	const char *const *sizes = lane == VG_LANE_REMOTE    ? claim_remote
+	                           : lane == VG_LANE_WEBHOOK ? claim_webhook
+	                                                     : claim_cpu;
+	int limit = vg_queue_claim_limit(n), size_index = 0;
+	char lease[16];
 	PGresult *r;
 	int rows;
 
 	*count = 0;
-	if (n <= 0)
+	if (limit == 0)
 		return VG_OK;
-	snprintf(lim, sizeof lim, "%d", n > CLAIM_MAX ? CLAIM_MAX : n);
+	while ((1 << size_index) < limit)
+		size_index++;
 	snprintf(lease, sizeof lease, "%d", lease_s);
 	/* MATERIALIZED keeps the LIMIT subquery from being re-evaluated per row (it would lock
 	 * and update more rows than asked). Autocommit: the claim is committed at once. */
-	if (lane == VG_LANE_REMOTE)
-		r = vg_db_q(db, a, err, CLAIM_SQL("step LIKE 'remote.%'"), lim, owner, lease);
-	else if (lane == VG_LANE_WEBHOOK)
-		r = vg_db_q(db, a, err, CLAIM_SQL("kind = '" VG_QUEUE_WEBHOOK_KIND "'"), lim, owner,
-		            lease);
-	else
-		r = vg_db_q(
-		    db, a, err,
-		    CLAIM_SQL("step NOT LIKE 'remote.%' AND kind <> '" VG_QUEUE_WEBHOOK_KIND "'"),
-		    lim, owner, lease);
+	r = vg_db_q(db, a, err, sizes[size_index], owner, lease);
 	if (!r)
 		return err->rc;
 	rows = PQntuples(r);
-	for (int i = 0; i < rows && i < n; i++) {
+	for (int i = 0; i < rows && i < limit; i++) {
 		struct vg_job *j = &jobs[i];
 
 		j->id = vg_arena_strdup(a, vg_db_get(r, i, "id"));
@@ -264,44 +290,75 @@ int vg_queue_heartbeat(struct vg_db *db, struct vg_arena *a, const struct vg_job
 	return PQntuples(r) == 1 ? VG_OK : lost(db, a, job, err);
 }
 
-int vg_queue_heartbeat_many(struct vg_db *db, struct vg_arena *a, const struct vg_job *const *jobs,
-                            int n, int lease_s, bool *lost_out, struct vg_err *err)
+/* The {id,…} and {attempt,…} array parameters of a batch of jobs, in arena memory: with
+ * WITH ORDINALITY the statement returns each matched job's 1-based position. */
+static void batch_params(struct vg_arena *a, const struct vg_job *const *jobs, int n,
+                         char **ids_out, char **attempts_out)
 {
 	struct vg_buf ids, attempts;
-	char lease[16];
-	PGresult *r;
 
-	if (n <= 0)
-		return VG_OK;
 	vg_buf_init(&ids, (size_t)n * 40 + 2);
 	vg_buf_init(&attempts, (size_t)n * 12 + 2);
 	vg_buf_puts(&ids, "{");
 	vg_buf_puts(&attempts, "{");
 	for (int i = 0; i < n; i++) {
-		lost_out[i] = true; /* until the update finds it */
 		vg_buf_printf(&ids, "%s%s", i ? "," : "", jobs[i]->id);
 		vg_buf_printf(&attempts, "%s%d", i ? "," : "", jobs[i]->attempt);
 	}
 	vg_buf_puts(&ids, "}");
 	vg_buf_puts(&attempts, "}");
-	snprintf(lease, sizeof lease, "%d", lease_s);
-	/* One owner holds them all (the remote loop): the owner is fenced once for the batch. */
-	r = vg_db_q(db, a, err,
-	            "UPDATE jobs j SET lease_until = now() + make_interval(secs => $4::int), "
-	            "heartbeat_at = now() FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS "
-	            "h(id, attempt, i) WHERE j.id = h.id AND j.state = 'running' AND j.attempt = "
-	            "h.attempt AND j.locked_by = $3 RETURNING h.i",
-	            vg_buf_str(&ids), vg_buf_str(&attempts), jobs[0]->owner, lease);
+	*ids_out = vg_arena_strdup(a, vg_buf_str(&ids));
+	*attempts_out = vg_arena_strdup(a, vg_buf_str(&attempts));
 	vg_buf_free(&ids);
 	vg_buf_free(&attempts);
-	if (!r)
-		return err->rc;
+}
+
+/* The rows of a fenced batch statement (RETURNING h.i) say which jobs it matched: the
+ * others are lost (lost_out may be NULL); returns how many matched. */
+static int batch_matched(const PGresult *r, int n, bool *lost_out)
+{
+	int matched = 0;
+
+	if (lost_out)
+		for (int i = 0; i < n; i++)
+			lost_out[i] = true;
 	for (int row = 0; row < PQntuples(r); row++) {
 		long long i = vg_db_get_ll(r, row, "i", 0);
 
-		if (i >= 1 && i <= n)
-			lost_out[i - 1] = false;
+		if (i >= 1 && i <= n) {
+			matched++;
+			if (lost_out)
+				lost_out[i - 1] = false;
+		}
 	}
+	return matched;
+}
+
+/* One owner holds a batch: the owner is fenced once, the claim (attempt) per job. */
+#define BATCH_FENCE                                                                                \
+	"FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS h(id, attempt, i) WHERE j.id = "    \
+	"h.id AND " RUNNING("j.") " AND j.attempt = h.attempt AND j.locked_by = $3 "
+
+int vg_queue_heartbeat_many(struct vg_db *db, struct vg_arena *a, const struct vg_job *const *jobs,
+                            int n, int lease_s, bool *lost_out, struct vg_err *err)
+{
+	char *ids, *attempts, lease[16];
+	PGresult *r;
+
+	if (n <= 0)
+		return VG_OK;
+	batch_params(a, jobs, n, &ids, &attempts);
+	snprintf(lease, sizeof lease, "%d", lease_s);
+	r = vg_db_q(db, a, err,
+	            "UPDATE jobs j SET lease_until = now() + make_interval(secs => $4::int), "
+	            "heartbeat_at = now() " BATCH_FENCE "RETURNING h.i",
+	            ids, attempts, jobs[0]->owner, lease);
+	if (!r) {
+		for (int i = 0; i < n; i++)
+			lost_out[i] = true;
+		return err->rc;
+	}
+	batch_matched(r, n, lost_out);
 	return VG_OK;
 }
 
@@ -348,6 +405,39 @@ int vg_queue_defer(struct vg_db *db, struct vg_arena *a, struct vg_job *job, con
 	return delay_ms > 0 ? VG_OK : notify(db, a, err);
 }
 
+/* Blocked jobs whose every dependency has now succeeded → queued, in the completing
+ * transaction; done is a uuid[] parameter of the jobs that just succeeded. */
+static int unblock_dependants(struct vg_db *db, struct vg_arena *a, const char *done,
+                              struct vg_err *err)
+{
+	PGresult *r;
+
+	/* Lock the waiting dependants first: two dependencies completing at once then take
+	 * turns, and the second one's next statement sees the first one's commit. */
+	r = vg_db_q(db, a, err,
+	            "SELECT b.id FROM jobs b JOIN job_deps d ON d.job_id = b.id WHERE d.depends_on "
+	            "= ANY($1::uuid[]) AND b.state = 'blocked' ORDER BY b.id FOR UPDATE OF b",
+	            done);
+	if (!r)
+		return err->rc;
+	if (PQntuples(r) == 0)
+		return VG_OK;
+	r = vg_db_q(
+	    db, a, err,
+	    "UPDATE jobs b SET state = 'queued', run_at = now() WHERE b.state = 'blocked' AND "
+	    "b.id IN (SELECT job_id FROM job_deps WHERE depends_on = ANY($1::uuid[])) AND NOT "
+	    "EXISTS (SELECT 1 FROM job_deps d JOIN jobs o ON o.id = d.depends_on WHERE d.job_id = "
+	    "b.id AND o.state <> 'succeeded') RETURNING b.id",
+	    done);
+	if (!r)
+		return err->rc;
+	if (PQntuples(r) > 0) {
+		log_info("queue: %d dependants unblocked", PQntuples(r));
+		return notify(db, a, err);
+	}
+	return VG_OK;
+}
+
 static int complete_tx(struct vg_db *db, struct vg_arena *a, const struct vg_job *job,
                        struct vg_err *err)
 {
@@ -363,30 +453,7 @@ static int complete_tx(struct vg_db *db, struct vg_arena *a, const struct vg_job
 		return err->rc;
 	if (PQntuples(r) != 1)
 		return lost(db, a, job, err);
-	/* Lock the waiting dependants first: two dependencies completing at once then take
-	 * turns, and the second one's next statement sees the first one's commit. */
-	r = vg_db_q(db, a, err,
-	            "SELECT b.id FROM jobs b JOIN job_deps d ON d.job_id = b.id WHERE d.depends_on "
-	            "= $1 AND b.state = 'blocked' ORDER BY b.id FOR UPDATE OF b",
-	            job->id);
-	if (!r)
-		return err->rc;
-	if (PQntuples(r) == 0)
-		return VG_OK;
-	r = vg_db_q(
-	    db, a, err,
-	    "UPDATE jobs b SET state = 'queued', run_at = now() WHERE b.state = 'blocked' AND "
-	    "b.id IN (SELECT job_id FROM job_deps WHERE depends_on = $1) AND NOT EXISTS "
-	    "(SELECT 1 FROM job_deps d JOIN jobs o ON o.id = d.depends_on WHERE d.job_id = "
-	    "b.id AND o.state <> 'succeeded') RETURNING b.id",
-	    job->id);
-	if (!r)
-		return err->rc;
-	if (PQntuples(r) > 0) {
-		log_info("queue: job %s unblocked %d dependants", job->id, PQntuples(r));
-		return notify(db, a, err);
-	}
-	return VG_OK;
+	return unblock_dependants(db, a, vg_arena_printf(a, "{%s}", job->id), err);
 }
 
 int vg_queue_complete(struct vg_db *db, struct vg_arena *a, const struct vg_job *job,
@@ -399,6 +466,62 @@ int vg_queue_complete(struct vg_db *db, struct vg_arena *a, const struct vg_job 
 		return rc;
 	rc = complete_tx(db, a, job, err);
 	return end_if_own(db, a, own, rc, err);
+}
+
+static int complete_many_tx(struct vg_db *db, struct vg_arena *a, const struct vg_job *const *jobs,
+                            int n, bool *lost_out, struct vg_err *err)
+{
+	char *ids, *attempts;
+	PGresult *r;
+
+	batch_params(a, jobs, n, &ids, &attempts);
+	r = vg_db_q(db, a, err,
+	            "UPDATE jobs j SET state = 'succeeded', finished_at = now(), lease_until = "
+	            "NULL " BATCH_FENCE "RETURNING h.i",
+	            ids, attempts, jobs[0]->owner);
+	if (!r)
+		return err->rc;
+	if (batch_matched(r, n, lost_out) == 0)
+		return VG_OK;
+	/* Lost jobs in the array unblock nothing: their state is not succeeded. */
+	return unblock_dependants(db, a, ids, err);
+}
+
+int vg_queue_complete_many(struct vg_db *db, struct vg_arena *a, const struct vg_job *const *jobs,
+                           int n, bool *lost_out, struct vg_err *err)
+{
+	bool own;
+	int rc;
+
+	if (n <= 0)
+		return VG_OK;
+	rc = begin_if_needed(db, a, &own, err);
+	if (rc)
+		return rc;
+	rc = complete_many_tx(db, a, jobs, n, lost_out, err);
+	return end_if_own(db, a, own, rc, err);
+}
+
+int vg_queue_release_many(struct vg_db *db, struct vg_arena *a, const struct vg_job *const *jobs,
+                          int n, int *released, struct vg_err *err)
+{
+	char *ids, *attempts;
+	PGresult *r;
+
+	*released = 0;
+	if (n <= 0)
+		return VG_OK;
+	batch_params(a, jobs, n, &ids, &attempts);
+	/* run_at stays: a job handed back keeps its place in the queue. */
+	r = vg_db_q(
+	    db, a, err,
+	    "UPDATE jobs j SET state = 'queued', lease_until = NULL, locked_by = NULL " BATCH_FENCE
+	    "RETURNING h.i",
+	    ids, attempts, jobs[0]->owner);
+	if (!r)
+		return err->rc;
+	*released = batch_matched(r, n, NULL);
+	return *released > 0 ? notify(db, a, err) : VG_OK;
 }
 
 int vg_queue_fail(struct vg_db *db, struct vg_arena *a, const struct vg_job *job, const char *code,
@@ -422,8 +545,8 @@ int vg_queue_fail(struct vg_db *db, struct vg_arena *a, const struct vg_job *job
 	    "locked_by = CASE WHEN x.again THEN NULL ELSE j.locked_by END, lease_until = NULL, "
 	    "last_error = jsonb_build_object('code', $6::text, 'message', $7::text, "
 	    "'retryable', $4::boolean) "
-	    "FROM x WHERE j.id = $1 AND j.state = 'running' AND j.attempt = $2 AND "
-	    "j.locked_by = $3 RETURNING j.state",
+	    "FROM x WHERE j.id = $1 AND " RUNNING("j.") " AND j.attempt = $2 AND "
+	                                                "j.locked_by = $3 RETURNING j.state",
 	    job->id, att, job->owner, retryable ? "true" : "false", delay, code, message);
 	if (!r)
 		return err->rc;

@@ -58,8 +58,8 @@ enum vg_lane { VG_LANE_CPU, VG_LANE_REMOTE, VG_LANE_WEBHOOK };
 #define VG_REMOTE_STEP_PREFIX "remote."
 #define VG_QUEUE_WEBHOOK_KIND "webhook"
 
-/* Claims up to n due jobs of a lane for owner with a lease; fills jobs[0..*count).
- * Commits. */
+/* Claims up to vg_queue_claim_limit(n) due jobs of a lane for owner with a lease; fills
+ * jobs[0..*count).  Commits. */
 int vg_queue_claim(struct vg_db *db, struct vg_arena *a, const char *owner, int lease_s,
                    enum vg_lane lane, int n, struct vg_job *jobs, int *count, struct vg_err *err);
 
@@ -70,6 +70,12 @@ int vg_queue_claim(struct vg_db *db, struct vg_arena *a, const char *owner, int 
  * owns it now or it ended otherwise (the caller only drops its own temporary work). */
 #define VG_QUEUE_CANCELLED "cancelled"
 #define VG_QUEUE_LOST      "lease_lost"
+/* How many jobs vg_queue_claim(n) asks for: the largest power of two <= n, at most
+ * VG_QUEUE_CLAIM_MAX (each size is a statement of its own, planned once per connection);
+ * 0 for n <= 0.  A claim that returns this many says more may be waiting. */
+#define VG_QUEUE_CLAIM_MAX 512
+int vg_queue_claim_limit(int n);
+
 int vg_queue_heartbeat(struct vg_db *db, struct vg_arena *a, const struct vg_job *job, int lease_s,
                        struct vg_err *err);
 
@@ -94,6 +100,18 @@ int vg_queue_defer(struct vg_db *db, struct vg_arena *a, struct vg_job *job, con
  * rows and the completion together), else in its own. */
 int vg_queue_complete(struct vg_db *db, struct vg_arena *a, const struct vg_job *job,
                       struct vg_err *err);
+
+/* vg_queue_complete for many jobs of one owner in one statement (one transaction, the
+ * caller's when one is open).  lost_out[i] (may be NULL) is set for each job that was no
+ * longer ours, which is left as it is; the others succeed. */
+int vg_queue_complete_many(struct vg_db *db, struct vg_arena *a, const struct vg_job *const *jobs,
+                           int n, bool *lost_out, struct vg_err *err);
+
+/* Hands jobs a worker claimed but did not start back to the queue in one statement: queued
+ * again at their old place, no try counted, lease released.  Jobs no longer ours are left
+ * alone; *released says how many went back. */
+int vg_queue_release_many(struct vg_db *db, struct vg_arena *a, const struct vg_job *const *jobs,
+                          int n, int *released, struct vg_err *err);
 
 /* A failed step: when retryable and retries+1 < max_attempts, re-queue after
  * backoff; otherwise running → failed with error {code,message}.  *final_out says which. */

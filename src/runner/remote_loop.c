@@ -16,7 +16,7 @@
 #include "vg_str.h"
 #include "vg_super.h"
 
-#define CLAIM_BATCH    100
+#define CLAIM_BATCH    128 /* a power of two: vg_queue_claim_limit */
 #define STATS_EVERY_MS 10000
 /* Exchanges started at once per allowed connection: enough to keep every connection busy
  * (one waits while another is answered), few enough to bound memory. */
@@ -106,6 +106,7 @@ static void claim(struct remote_loop *rl)
 {
 	struct runner_worker *w = rl->w;
 	int room = rl->c->runner_max_in_flight - rl->n, n = 0;
+	int want = room < CLAIM_BATCH ? room : CLAIM_BATCH;
 	struct vg_job jobs[CLAIM_BATCH];
 	struct vg_err err;
 
@@ -114,7 +115,7 @@ static void claim(struct remote_loop *rl)
 		return;
 	vg_err_clear(&err);
 	if (vg_queue_claim(w->db, w->job_arena, w->owner, rl->c->runner_lease_s, VG_LANE_REMOTE,
-	                   room < CLAIM_BATCH ? room : CLAIM_BATCH, jobs, &n, &err) != VG_OK) {
+	                   want, jobs, &n, &err) != VG_OK) {
 		log_warnx("cannot claim jobs: %s", err.msg);
 		vg_arena_reset(w->job_arena);
 		return;
@@ -122,7 +123,7 @@ static void claim(struct remote_loop *rl)
 	for (int i = 0; i < n; i++)
 		adopt(rl, &jobs[i]);
 	vg_arena_reset(w->job_arena);
-	rl->more_waiting = n == CLAIM_BATCH;
+	rl->more_waiting = n > 0 && n == vg_queue_claim_limit(want);
 }
 
 /* One statement extends every lease; one more writes the progress estimates that moved. */

@@ -3,7 +3,9 @@
  *
  * A step either records the job's next transition itself (vg_queue_advance to go on,
  * vg_queue_defer to come back later, vg_queue_complete when done) and returns
- * RUNNER_NEXT / RUNNER_DONE, or returns an error and lets the worker decide:
+ * RUNNER_NEXT / RUNNER_DONE, or returns RUNNER_COMPLETE when it is done and has nothing
+ * of its own to commit with the completion (the worker records it, many jobs per statement:
+ * runner_batch.c), or returns an error and lets the worker decide:
  *   VG_ECANCELLED, code VG_QUEUE_CANCELLED: the job was cancelled → kind->cancelled();
  *   VG_ECANCELLED, code VG_QUEUE_LOST: another worker owns it now → nothing more to do;
  *   VG_ECANCELLED, code RUNNER_SHUTDOWN: we are stopping → the job goes back to the queue
@@ -26,6 +28,9 @@
 
 #define RUNNER_NEXT 0 /* advanced: run job->step next, still ours */
 #define RUNNER_DONE 1 /* completed or deferred: the job left our hands */
+/* finished, nothing else to commit: the worker completes it.  Only for kinds without a
+ * cancelled() hook (a lost completion is logged, nothing is cleaned up). */
+#define RUNNER_COMPLETE 2
 
 #define RUNNER_SHUTDOWN "shutdown"
 
@@ -33,12 +38,14 @@
 struct runner_worker {
 	const struct vg_conf *conf;
 	struct vg_db *db;
-	struct vg_arena *step_arena; /* reset after every step */
-	struct vg_arena *job_arena;  /* reset after every job */
-	struct vg_arena *tick_arena; /* for progress updates while a step runs */
-	char owner[160];             /* "<name>/<gen>.<idx>/<pid>": jobs.locked_by */
-	long long stop_seen_ms;      /* when SIGTERM was first noticed, 0 before */
-	long long db_down_since_ms;  /* start of a database outage, 0 while it is up */
+	struct vg_arena *step_arena;  /* reset after every step */
+	struct vg_arena *job_arena;   /* reset after every job */
+	struct vg_arena *tick_arena;  /* for progress updates while a step runs */
+	struct vg_arena *batch_arena; /* the jobs of one claim */
+	struct runner_batch *batch;   /* claim size and completions not recorded yet */
+	char owner[160];              /* "<name>/<gen>.<idx>/<pid>": jobs.locked_by */
+	long long stop_seen_ms;       /* when SIGTERM was first noticed, 0 before */
+	long long db_down_since_ms;   /* start of a database outage, 0 while it is up */
 };
 
 struct runner_kind {
@@ -69,6 +76,22 @@ int runner_worker_main(const struct vg_conf *conf, const char *name, int gen, in
 void runner_job_failed(struct runner_worker *w, const struct runner_kind *k, struct vg_job *job,
                        const struct vg_err *why);
 void runner_job_cancelled(struct runner_worker *w, const struct runner_kind *k, struct vg_job *job);
+
+/* Runs one claimed job step by step until it leaves our hands; quiet: one of a batch, so
+ * its claim and end are logged at debug level (the batch is logged at info). */
+void runner_run_job(struct runner_worker *w, struct vg_job *job, bool quiet);
+
+/* runner_batch.c: claims the next batch of a CPU or webhook lane (first recording the
+ * completions still held) and runs it.  Returns how many jobs were claimed, -1 when the
+ * database could not be reached. */
+struct runner_batch *runner_batch_new(void);
+void runner_batch_free(struct runner_batch *b);
+int runner_batch_run(struct runner_worker *w, enum vg_lane lane);
+/* Queues the completion of a job whose step returned RUNNER_COMPLETE. */
+void runner_batch_done(struct runner_worker *w, const struct runner_kind *k,
+                       const struct vg_job *job);
+/* Records the completions held, in one statement; false when they could not be (kept). */
+bool runner_batch_flush(struct runner_worker *w);
 
 /* The worker's connection with LISTEN veogen_jobs in force (again after a reconnect); NULL
  * while the database is down.  *backend_pid tracks the session that listens. */

@@ -170,14 +170,33 @@ static void on_step_error(struct runner_worker *w, const struct runner_kind *k, 
 		log_warnx("dropping step %s: %s", job->step, err->msg);
 }
 
-static void run_job(struct runner_worker *w, struct vg_job *job)
+/* A step finished and left the completion to us: recorded with others when the kind has
+ * nothing to clean up after a cancellation, else at once, as the step would have. */
+static void complete(struct runner_worker *w, const struct runner_kind *k, struct vg_job *job)
+{
+	struct vg_err err;
+	int rc;
+
+	if (!k->cancelled) {
+		runner_batch_done(w, k, job);
+		return;
+	}
+	vg_err_clear(&err);
+	rc = vg_queue_complete(w->db, w->step_arena, job, &err);
+	vg_arena_reset(w->step_arena);
+	if (rc != VG_OK)
+		on_step_error(w, k, job, rc, &err);
+}
+
+void runner_run_job(struct runner_worker *w, struct vg_job *job, bool quiet)
 {
 	const struct runner_kind *k = runner_kind_find(job->kind);
+	void (*say)(const char *fmt, ...) = quiet ? log_debug : log_info;
 	struct vg_err err;
 
 	vg_log_set_job(job->id);
-	log_info("claimed %s at step %s (claim %d, try %d of %d)", job->kind, job->step,
-	         job->attempt, job->retries + 1, job->max_attempts);
+	say("claimed %s at step %s (claim %d, try %d of %d)", job->kind, job->step, job->attempt,
+	    job->retries + 1, job->max_attempts);
 	if (!k) {
 		vg_err_set(&err, VG_EINVAL, "unknown_kind", "no runner handles jobs of kind %s",
 		           job->kind);
@@ -204,9 +223,11 @@ static void run_job(struct runner_worker *w, struct vg_job *job)
 			}
 			continue;
 		}
-		if (rc == RUNNER_DONE) {
-			log_info("step done in %lld ms; the job left our hands",
-			         runner_now_ms() - t0);
+		if (rc == RUNNER_DONE || rc == RUNNER_COMPLETE) {
+			say("step done in %lld ms; the job %s", runner_now_ms() - t0,
+			    rc == RUNNER_DONE ? "left our hands" : "is complete");
+			if (rc == RUNNER_COMPLETE)
+				complete(w, k, job);
 			break;
 		}
 		on_step_error(w, k, job, rc, &err);
@@ -324,37 +345,33 @@ int runner_worker_main(const struct vg_conf *conf, const char *name, int gen, in
 	w.step_arena = vg_arena_create(16384);
 	w.job_arena = vg_arena_create(16384);
 	w.tick_arena = vg_arena_create(4096);
+	w.batch_arena = vg_arena_create(16384);
 	log_info("worker %s started", w.owner);
 	vg_metrics_worker_slot(idx);
 	lane = worker_lane(conf, idx);
 	if (lane == VG_LANE_REMOTE)
 		remote_loop(&w);
 
+	if (lane != VG_LANE_REMOTE)
+		w.batch = runner_batch_new();
 	while (lane != VG_LANE_REMOTE && !vg_worker_stop) {
 		PGconn *c = runner_listen(&w, &backend_pid);
-		struct vg_job job;
-		struct vg_err err;
-		int n = 0;
+		int n;
 
 		if (!c) {
 			idle(&w, NULL);
 			continue;
 		}
-		vg_err_clear(&err);
-		if (vg_queue_claim(w.db, w.job_arena, w.owner, conf->runner_lease_s, lane, 1, &job,
-		                   &n, &err) != VG_OK) {
-			log_warnx("cannot claim jobs: %s", err.msg);
-			vg_arena_reset(w.job_arena);
-			idle(&w, NULL);
-			continue;
-		}
-		if (n == 1)
-			run_job(&w, &job);
-		vg_arena_reset(w.job_arena);
-		if (n == 0)
-			idle(&w, vg_db_conn(w.db));
+		n = runner_batch_run(&w, lane);
+		if (n <= 0)
+			idle(&w, n == 0 ? vg_db_conn(w.db) : NULL);
 	}
+	if (w.batch && !runner_batch_flush(&w))
+		log_warnx("stopping with completed jobs not recorded: they run again after their "
+		          "leases");
 	log_info("worker %s stopped", w.owner);
+	runner_batch_free(w.batch);
+	vg_arena_destroy(w.batch_arena);
 	vg_arena_destroy(w.tick_arena);
 	vg_arena_destroy(w.job_arena);
 	vg_arena_destroy(w.step_arena);

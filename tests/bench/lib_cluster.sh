@@ -96,6 +96,7 @@ storage: {
 runner: {
   name = "$3";
   allow_noop = true;
+  ${BENCH_RUNNER_SET:-}
 };
 runtime: {
   dir = "$4/run";

@@ -43,7 +43,9 @@
 # --profile: perf on the veogen drain), BENCH_PERF_FREQ (perf's sampling rate, 999),
 # BENCH_CELLS (some of the cells only, e.g. "veogen ceil-b1"), BENCH_VEOGEN_SQL (SQL run on
 # the veogen cell's database after the migrations, before the jobs are queued: to measure
-# what a schema or setting change would gain, e.g. "DROP INDEX jobs_state_kind_created").
+# what a schema or setting change would gain, e.g. "DROP INDEX jobs_state_kind_created"),
+# BENCH_RUNNER_SET (lines added to the runner section of the bench's veogen.conf, e.g.
+# "claim_batch = 1;" for the one-at-a-time runner).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -637,7 +637,7 @@ static void t_lanes(void)
 
 static void t_heartbeat_many(void)
 {
-	struct vg_job jobs[3];
+	struct vg_job jobs[4];
 	const struct vg_job *held[3];
 	bool lost[3];
 	struct vg_err err;
@@ -646,7 +646,7 @@ static void t_heartbeat_many(void)
 	fresh();
 	for (int i = 0; i < 3; i++)
 		enqueue("test.beat", 3);
-	n = claim("B", jobs, 3);
+	n = claim("B", jobs, 4);
 	CU_ASSERT_EQUAL_FATAL(n, 3);
 	for (int i = 0; i < 3; i++)
 		held[i] = &jobs[i];
@@ -667,6 +667,76 @@ static void t_heartbeat_many(void)
 	CU_ASSERT_STRING_EQUAL(err.code, VG_QUEUE_CANCELLED);
 	CU_ASSERT_EQUAL(vg_queue_heartbeat(db, ar, &jobs[2], 600, &err), VG_ECANCELLED);
 	CU_ASSERT_STRING_EQUAL(err.code, VG_QUEUE_LOST);
+}
+
+/* The batch path of the runner: claims sized in powers of two, completions of many jobs in
+ * one statement fenced job by job, and claimed jobs handed back unstarted. */
+static void t_batches(void)
+{
+	struct vg_job jobs[8], again;
+	const struct vg_job *held[3];
+	const char *deps[2];
+	bool lost[3];
+	struct vg_err err;
+	char *blocked;
+	int n, released = -1;
+
+	CU_ASSERT_EQUAL(vg_queue_claim_limit(0), 0);
+	CU_ASSERT_EQUAL(vg_queue_claim_limit(1), 1);
+	CU_ASSERT_EQUAL(vg_queue_claim_limit(3), 2);
+	CU_ASSERT_EQUAL(vg_queue_claim_limit(100), 64);
+	CU_ASSERT_EQUAL(vg_queue_claim_limit(5000), VG_QUEUE_CLAIM_MAX);
+
+	fresh();
+	for (int i = 0; i < 4; i++)
+		enqueue("test.batch", 3);
+	CU_ASSERT_EQUAL_FATAL(claim("H", jobs, 3), 2); /* 3 asks for 2 */
+	CU_ASSERT_EQUAL_FATAL(claim("H", jobs + 2, 8), 2);
+	deps[0] = jobs[0].id;
+	deps[1] = jobs[1].id;
+	vg_err_clear(&err);
+	CU_ASSERT_EQUAL_FATAL(
+	    vg_queue_enqueue_after(db, ar, "test.after", NULL, 100, 3, deps, 2, &blocked, &err),
+	    VG_OK);
+
+	/* Two of ours and one cancelled meanwhile: the cancelled one stays cancelled, the two
+	 * succeed together and unblock their dependant. */
+	CU_ASSERT_EQUAL(vg_queue_cancel(db, ar, jobs[3].id, &err), VG_OK);
+	held[0] = &jobs[0];
+	held[1] = &jobs[3];
+	held[2] = &jobs[1];
+	CU_ASSERT_EQUAL(vg_queue_complete_many(db, ar, held, 3, lost, &err), VG_OK);
+	CU_ASSERT(!lost[0] && lost[1] && !lost[2]);
+	CU_ASSERT(state_is(jobs[0].id, "succeeded"));
+	CU_ASSERT(state_is(jobs[1].id, "succeeded"));
+	CU_ASSERT(state_is(jobs[3].id, "cancelled"));
+	CU_ASSERT(state_is(blocked, "queued"));
+	CU_ASSERT_PTR_NOT_NULL(q1("SELECT finished_at FROM jobs WHERE id = $1", jobs[0].id));
+	CU_ASSERT_PTR_NULL(q1("SELECT lease_until FROM jobs WHERE id = $1", jobs[1].id));
+	/* The same completions again: all lost, nothing changes. */
+	CU_ASSERT_EQUAL(vg_queue_complete_many(db, ar, held, 3, lost, &err), VG_OK);
+	CU_ASSERT(lost[0] && lost[1] && lost[2]);
+
+	/* Handed back: jobs[2] is ours and goes back without a try counted; jobs[0] has
+	 * finished and is left alone. */
+	held[0] = &jobs[2];
+	held[1] = &jobs[0];
+	CU_ASSERT_EQUAL(vg_queue_release_many(db, ar, held, 2, &released, &err), VG_OK);
+	CU_ASSERT_EQUAL(released, 1);
+	CU_ASSERT(state_is(jobs[2].id, "queued"));
+	CU_ASSERT(state_is(jobs[0].id, "succeeded"));
+	CU_ASSERT_PTR_NULL(q1("SELECT locked_by FROM jobs WHERE id = $1", jobs[2].id));
+	CU_ASSERT_STRING_EQUAL(q1("SELECT retries FROM jobs WHERE id = $1", jobs[2].id), "0");
+	/* Its old claim is fenced out; the next claim gets it (and the dependant). */
+	held[0] = &jobs[2];
+	CU_ASSERT_EQUAL(vg_queue_complete_many(db, ar, held, 1, lost, &err), VG_OK);
+	CU_ASSERT(lost[0]);
+	n = claim("I", jobs + 4, 4);
+	CU_ASSERT_EQUAL(n, 2);
+	again = vg_str_eq(jobs[4].id, jobs[2].id) ? jobs[4] : jobs[5];
+	CU_ASSERT_STRING_EQUAL(again.id, jobs[2].id);
+	CU_ASSERT_EQUAL(again.attempt, 2);
+	CU_ASSERT(state_is(jobs[2].id, "running"));
 }
 
 static void t_dependencies(void)
@@ -791,6 +861,7 @@ static CU_TestInfo with_db[] = {
     {"defer re-queues a step without counting a try", t_defer},
     {"remote.* steps are claimed by the remote lane only", t_lanes},
     {"one statement extends many leases and finds the lost", t_heartbeat_many},
+    {"batches: power-of-two claims, fenced completions, hand-back", t_batches},
     {"completing the last dependency unblocks", t_dependencies},
     {"concurrent completions unblock exactly once", t_dependencies_race},
     CU_TEST_INFO_NULL,
