@@ -7,9 +7,11 @@
 #
 # It starts, and stops again, its own nginx on the next port (the shipped site file
 # contrib/nginx/veogen.conf plus two bench locations), its own fcgi_const pool, and its own
-# veogen-fcgi on the stack's database and Redis with rate limits off (requests_per_min = 0,
-# creates_per_min = 0) and max_requests = 0, so that no responder is recycled while its RSS
-# is watched.  The stack itself is not changed.
+# veogen-fcgi on the stack's database and Redis with the per-user limits off
+# (requests_per_min, creates_per_min, max_active_jobs_per_user = 0) and max_requests = 0, so
+# that no responder is recycled while its RSS is watched: lib_nginx.sh, shared with
+# memory.sh and api_load.sh.  The stack itself is not changed.  CPU is counted for this
+# stack's processes only (not those of other stacks on the host).
 #
 # For the POST run the stack's runner is stopped (`contrib/devstack down runner`), the videos
 # it created are cancelled, and the runner is started again: otherwise ffmpeg renders the
@@ -53,38 +55,12 @@ die() {
 	exit 1
 }
 
-# conf_get GROUP KEY: a top-level group's scalar from the stack's libconfig file.
-conf_get() {
-	[ -r "$conf" ] || return 0
-	awk -v g="$1" -v k="$2" '
-		$0 ~ "^[[:space:]]*" g "[[:space:]]*[:=][[:space:]]*[{]" { ing = 1; next }
-		ing && /^[[:space:]]*[}]/ { ing = 0 }
-		ing && $0 ~ "^[[:space:]]*" k "[[:space:]]*=" {
-			sub(/#.*/, ""); sub(/^[^=]*=[[:space:]]*/, ""); sub(/[[:space:]]*;.*/, "")
-			gsub(/"/, ""); print; exit
-		}' "$conf"
-}
+# shellcheck source=tests/bench/lib_nginx.sh
+. "$here/lib_nginx.sh"
 
-# The stack's nginx (binary and conf) from its master's command line; of several masters,
-# the one whose command line names the stack's state directory.
-stack_nginx_bin=
-stack_nginx_conf=
-read -r stack_nginx_bin stack_nginx_conf < <(ps -eo args= | awk -v st="$state" '
-	/^nginx: master process/ {
-		cf = ""
-		for (i = 5; i < NF; i++) if ($i == "-c") cf = $(i + 1)
-		line = $4 " " cf
-		if (index($0, st) > 0) { best = line; exit }
-		if (first == "") first = line
-	}
-	END { print (best != "" ? best : first) }') || true
-nginx_bin=$(command -v "${stack_nginx_bin:-nginx}" || echo /usr/sbin/nginx)
-nginx_workers=
-if [ -n "$stack_nginx_conf" ] && [ -r "$stack_nginx_conf" ]; then
-	nginx_workers=$(awk '$1 == "worker_processes" { sub(/;.*/, "", $2); print $2; exit }' \
-		"$stack_nginx_conf")
-fi
-nginx_workers=${nginx_workers:-2}
+# The stack's processes, and its nginx (binary and worker_processes) for the comparison one.
+stack_pids
+nginx_workers=$stack_nginx_workers
 fcgi_workers=$(conf_get fcgi workers)
 fcgi_workers=${fcgi_workers:-4}
 
@@ -113,9 +89,8 @@ cleanup() {
 	if [ -n "$runner_stopped" ]; then
 		"$devstack" up runner > /dev/null 2>&1 || echo "api_wrk: could not restart the runner: $devstack up runner" >&2
 	fi
-	if [ -f "$work/nginx.pid" ]; then
-		kill "$(cat "$work/nginx.pid")" 2> /dev/null || true
-	fi
+	nginx_stop
+	api_stop
 	local p
 	for p in "${pids[@]}"; do
 		kill "$p" 2> /dev/null || true
@@ -127,44 +102,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_socket() {
-	local i
-	for i in $(seq 100); do
-		[ -S "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # ---- the bench's own responders ----
 "$fcgi_const" "$work/const.sock" "$fcgi_workers" 2> "$work/const.log" &
-pids+=($!)
+const_pid=$!
+pids+=("$const_pid")
 wait_socket "$work/const.sock" || die "fcgi_const did not start: $(cat "$work/const.log")"
 
-api_master=
 if [ "$mode" = full ]; then
 	# The stack's config with our socket, no rate limits and no recycling.
-	awk -v sock="$work/api.sock" '
-		/^[[:space:]]*limits[[:space:]]*[:=]/ { skip = 1 }
-		skip { if ($0 ~ /^[[:space:]]*}/) skip = 0; next }
-		/^[[:space:]]*fcgi[[:space:]]*[:=]/ { infcgi = 1 }
-		infcgi && /^[[:space:]]*(listen|socket_mode|max_requests)[[:space:]]*=/ { next }
-		infcgi && /^[[:space:]]*}/ {
-			print "  listen = \"" sock "\";"
-			print "  socket_mode = \"0666\";"
-			print "  max_requests = 0;"
-			infcgi = 0
-		}
-		{ print }
-		END { print "limits: {\n  requests_per_min = 0;\n  creates_per_min = 0;\n};" }' \
-		"$conf" > "$work/veogen.conf"
-	"$build/veogen-fcgi" -t -c "$work/veogen.conf" > /dev/null ||
-		die "the bench's copy of $conf is not valid: see $work/veogen.conf"
-	VEOGEN_RATE_LIMIT_PER_MIN=0 "$build/veogen-fcgi" -c "$work/veogen.conf" -F \
-		2> "$work/api.log" &
-	api_master=$!
-	pids+=("$api_master")
-	wait_socket "$work/api.sock" || die "the bench's veogen-fcgi did not start: $(tail -5 "$work/api.log")"
+	api_start "$fcgi_workers"
 fi
 
 # ---- the comparison nginx: the shipped site file plus two bench locations ----
@@ -172,43 +118,12 @@ const_body=$(sed -n '/^static const char body\[\]/,/;$/p' "$here/fcgi_const.c" |
 	sed -n 's/^[[:space:]]*"\(.*\)"[;]*$/\1/p' | tr -d '\n' | sed 's/\\"/"/g')
 api_sock=$work/api.sock
 [ -n "$api_master" ] || api_sock=$work/const.sock # --baseline: /api/ is unused
-awk -v port="$bench_port" -v sock="$api_sock" -v store="$work/storage/" -v work="$work" \
-	-v body="$const_body" '
-	/^[[:space:]]*listen 80;/ { sub(/listen 80;/, "listen 127.0.0.1:" port ";"); listened = 1 }
-	{ gsub(/unix:\/run\/veogen\/fcgi\.sock/, "unix:" sock) }
-	/alias \/var\/lib\/veogen\/;/ { sub(/alias \/var\/lib\/veogen\/;/, "alias " store ";") }
-	/^[[:space:]]*location \/api\/ [{]/ && !added {
-		print "\tlocation = /_bench/const { fastcgi_pass unix:" work "/const.sock; }"
-		print "\tlocation = /_bench/static { default_type application/json; return 200 \047" body "\047; }"
-		added = 1
-	}
-	{ print }
-	END { if (!listened || !added) exit 1 }' "$top/contrib/nginx/veogen.conf" > "$work/site.conf" ||
-	die "contrib/nginx/veogen.conf no longer has 'listen 80;' and 'location /api/ {' to build on"
-user_line=
-[ "$(id -u)" -eq 0 ] && user_line="user root root;"
-mkdir -p "$work/tmp" "$work/storage"
-cat > "$work/nginx.conf" << EOF
-$user_line
-worker_processes $nginx_workers;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
-	default_type application/octet-stream;
-	access_log $work/nginx-access.log;
-	sendfile on;
-	server_tokens off;
-	client_body_temp_path $work/tmp/body;
-	fastcgi_temp_path $work/tmp/fastcgi;
-	proxy_temp_path $work/tmp/proxy;
-	uwsgi_temp_path $work/tmp/uwsgi;
-	scgi_temp_path $work/tmp/scgi;
-	include $work/site.conf;
-}
-EOF
-"$nginx_bin" -p "$work/" -c "$work/nginx.conf" -e "$work/nginx-error.log" ||
-	die "the comparison nginx did not start: $(tail -3 "$work/nginx-error.log")"
+printf '\tlocation = /_bench/const { fastcgi_pass unix:%s; }\n' "$work/const.sock" > "$work/bench-locations.conf"
+printf "\tlocation = /_bench/static { default_type application/json; return 200 '%s'; }\n" "$const_body" \
+	>> "$work/bench-locations.conf"
+mkdir -p "$work/storage"
+nginx_start "$bench_port" "$api_sock" "$nginx_workers" "$work/nginx-access.log" "$work/storage" \
+	"$work/bench-locations.conf"
 for _ in $(seq 50); do
 	curl -fsS -o /dev/null "$bench/_bench/static" 2> /dev/null && break
 	sleep 0.1
@@ -217,14 +132,6 @@ curl -fsS -o /dev/null "$bench/_bench/const" ||
 	die "GET /_bench/const through the comparison nginx failed: $(tail -3 "$work/nginx-error.log")"
 
 # ---- wrk ----
-# to_ms 812.00us|3.21ms|1.02s → milliseconds
-to_ms() {
-	awk -v v="$1" 'BEGIN {
-		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-		if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
-		printf "%.2f", n }'
-}
-
 # run_wrk NAME CONNECTIONS DURATION URL [wrk args…]: one summary line; wrk's text kept.
 declare -A rps p99 bad total
 run_wrk() {
@@ -251,45 +158,14 @@ run_wrk() {
 	fi
 }
 
-# The stack's postmaster: the first line of its socket's lock file (database.conninfo).
-pg_master=
+# CPU accounting (lib_nginx.sh): the stack's PostgreSQL and Redis, both veogen-fcgi (the
+# stack's for (1), the bench's for the rest), both nginx, fcgi_const; nothing of other stacks.
+# (--baseline: the comparison nginx and fcgi_const only)
+cpu_roots=([nginx]="$(bench_nginx)" [fcgi_const]="$const_pid")
 if [ "$mode" = full ]; then
-	conninfo=$(conf_get database conninfo)
-	pg_host=$(printf '%s\n' "$conninfo" | sed -n 's/.*host=\([^ ]*\).*/\1/p')
-	pg_port=$(printf '%s\n' "$conninfo" | sed -n 's/.*port=\([0-9]*\).*/\1/p')
-	[ -n "$pg_host" ] && [ -r "$pg_host/.s.PGSQL.${pg_port:-5432}.lock" ] &&
-		pg_master=$(head -1 "$pg_host/.s.PGSQL.${pg_port:-5432}.lock")
+	cpu_roots+=([postgres]="$pg_master" [veogen-fcgi]="$stack_fcgi $api_master"
+		[nginx]="$stack_nginx $(bench_nginx)" [redis]="$stack_redis")
 fi
-
-# cpu_snap: CPU clock ticks used so far by PostgreSQL (the stack's), veogen-fcgi, nginx,
-# redis-server and fcgi_const, and by the whole machine (busy, of total).
-cpu_snap() {
-	local busy
-	busy=$(awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat)
-	{ cat /proc/[0-9]*/stat 2> /dev/null || true; } | awk -v pm="${pg_master:-x}" -v busy="$busy" '
-		{
-			# comm may hold spaces: count fields from the closing parenthesis
-			r = substr($0, index($0, ") ") + 2); split(r, f, " ")
-			comm = substr($0, index($0, "(") + 1, index($0, ") ") - index($0, "(") - 1)
-			# own time, plus that of exited children (recycled responders, closed backends)
-			ticks = f[12] + f[13]; reaped = f[14] + f[15]; pid = $1; ppid = f[2]
-			if (pid == pm) t["postgres"] += ticks + reaped
-			else if (ppid == pm) t["postgres"] += ticks
-			else if (comm == "veogen-fcgi" || comm == "nginx" || comm == "redis-server" || comm == "fcgi_const") t[comm] += ticks + reaped
-		}
-		END { printf "%d %d %d %d %d %s\n", t["postgres"], t["veogen-fcgi"], t["nginx"], t["redis-server"], t["fcgi_const"], busy }'
-}
-
-# cpu_report BEFORE AFTER: seconds of CPU per component over a run.
-cpu_report() {
-	awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {
-		split(a, x, " "); split(b, y, " ")
-		n = split("postgres veogen-fcgi nginx redis fcgi_const", name, " ")
-		line = "  cpu s:"
-		for (i = 1; i <= n; i++) { d = (y[i] - x[i]) / hz; if (d >= 0.05) line = line sprintf(" %s %.1f,", name[i], d) }
-		printf "%s machine busy %.1f of %.1f (the rest: wrk and anything else running)\n", line, (y[6] - x[6]) / hz, (y[7] - x[7]) / hz
-	}'
-}
 
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'

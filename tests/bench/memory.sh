@@ -47,6 +47,8 @@ die() {
 say() { printf '%s\n' "$*"; }
 # shellcheck source=tests/bench/lib_cluster.sh
 . "$here/lib_cluster.sh"
+# shellcheck source=tests/bench/lib_nginx.sh
+. "$here/lib_nginx.sh"
 
 requests=1000000
 jobs=100000
@@ -124,13 +126,10 @@ work=$(mktemp -d /tmp/veogen-memory.XXXXXX)
 chmod 755 "$work" # nginx workers may run as another user
 mkdir -p "$work/run" "$work/storage" "$work/tmp"
 pids=()
-api_master=
 runner_pid=
 cleanup() {
 	local p
-	if [ -f "$work/nginx.pid" ]; then
-		kill "$(cat "$work/nginx.pid")" 2> /dev/null || true
-	fi
+	nginx_stop
 	for p in "$api_master" "$runner_pid" "${pids[@]}"; do
 		if [ -n "$p" ]; then kill "$p" 2> /dev/null || true; fi
 	done
@@ -178,98 +177,13 @@ failed=0
 say "# memory $(date -u +%Y-%m-%dT%H:%M:%SZ): $(nproc) cores, $(free -g | awk '$1 == "Mem:" { print $2 " GB" }'); load $(load)"
 
 # ================================================================ the bench's API pieces
-conf_get() {
-	awk -v g="$1" -v k="$2" '
-		$0 ~ "^[[:space:]]*" g "[[:space:]]*[:=][[:space:]]*[{]" { ing = 1; next }
-		ing && /^[[:space:]]*[}]/ { ing = 0 }
-		ing && $0 ~ "^[[:space:]]*" k "[[:space:]]*=" {
-			sub(/#.*/, ""); sub(/^[^=]*=[[:space:]]*/, ""); sub(/[[:space:]]*;.*/, "")
-			gsub(/"/, ""); print; exit
-		}' "$conf"
-}
-wait_socket() {
-	local i
-	for i in $(seq "${2:-100}"); do
-		[ -S "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# fcgi_conf WORKERS > FILE: the stack's config with our socket, WORKERS responders, no
-# recycling and no rate limits.
-fcgi_conf() {
-	awk -v sock="$work/api.sock" -v workers="$1" '
-		/^[[:space:]]*limits[[:space:]]*[:=]/ { skip = 1 }
-		skip { if ($0 ~ /^[[:space:]]*}/) skip = 0; next }
-		/^[[:space:]]*fcgi[[:space:]]*[:=]/ { infcgi = 1 }
-		infcgi && /^[[:space:]]*(listen|socket_mode|max_requests|workers)[[:space:]]*=/ { next }
-		infcgi && /^[[:space:]]*}/ {
-			print "  listen = \"" sock "\";"
-			print "  socket_mode = \"0666\";"
-			print "  max_requests = 0;"
-			print "  workers = " workers ";"
-			infcgi = 0
-		}
-		{ print }
-		END { print "limits: {\n  requests_per_min = 0;\n  creates_per_min = 0;\n  registrations_per_address = 0;\n  max_active_jobs_per_user = 0;\n};" }' \
-		"$conf"
-}
-# start_api WORKERS [valgrind args…]: our veogen-fcgi on $work/api.sock
-start_api() {
-	local workers=$1
-	shift
-	fcgi_conf "$workers" > "$work/api-$workers.conf"
-	"$build/veogen-fcgi" -t -c "$work/api-$workers.conf" > /dev/null ||
-		die "the bench's copy of $conf is not valid: see $work/api-$workers.conf"
-	rm -f "$work/api.sock"
-	VEOGEN_RATE_LIMIT_PER_MIN=0 "$@" "$build/veogen-fcgi" -c "$work/api-$workers.conf" -F \
-		2> "$work/api-$workers.log" &
-	api_master=$!
-	wait_socket "$work/api.sock" 600 || die "the bench's veogen-fcgi did not start: $(tail -5 "$work/api-$workers.log")"
-}
-stop_api() {
-	[ -n "$api_master" ] || return 0
-	kill "$api_master" 2> /dev/null || true
-	wait "$api_master" 2> /dev/null || true
-	api_master=
-}
+# lib_nginx.sh: api_start WORKERS [valgrind args…] / api_stop (our veogen-fcgi on
+# $work/api.sock: the stack's config, no recycling, no rate limits) and nginx_start.
 
 if [ "$need_stack" = 1 ]; then
 	# The bench's nginx: the shipped site file on our port and socket.
-	read -r stack_nginx_bin _ < <(ps -eo args= | awk -v st="$state" '
-		/^nginx: master process/ { line = $4; if (index($0, st) > 0) { best = line; exit } if (first == "") first = line }
-		END { print (best != "" ? best : first) }') || true
-	nginx_bin=$(command -v "${stack_nginx_bin:-nginx}" || echo /usr/sbin/nginx)
-	awk -v port="$bench_port" -v sock="$work/api.sock" -v store="$(conf_get storage dir)/" '
-		/^[[:space:]]*listen 80;/ { sub(/listen 80;/, "listen 127.0.0.1:" port ";"); listened = 1 }
-		{ gsub(/unix:\/run\/veogen\/fcgi\.sock/, "unix:" sock) }
-		/alias \/var\/lib\/veogen\/;/ { sub(/alias \/var\/lib\/veogen\/;/, "alias " store ";") }
-		{ print }
-		END { if (!listened) exit 1 }' "$top/contrib/nginx/veogen.conf" > "$work/site.conf" ||
-		die "contrib/nginx/veogen.conf no longer has 'listen 80;' to build on"
-	user_line=
-	[ "$(id -u)" -eq 0 ] && user_line="user root root;"
-	cat > "$work/nginx.conf" << EOF
-$user_line
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
-	default_type application/octet-stream;
-	access_log off;
-	sendfile on;
-	server_tokens off;
-	client_body_temp_path $work/tmp/body;
-	fastcgi_temp_path $work/tmp/fastcgi;
-	proxy_temp_path $work/tmp/proxy;
-	uwsgi_temp_path $work/tmp/uwsgi;
-	scgi_temp_path $work/tmp/scgi;
-	include $work/site.conf;
-}
-EOF
-	"$nginx_bin" -p "$work/" -c "$work/nginx.conf" -e "$work/nginx-error.log" ||
-		die "the bench's nginx did not start: $(tail -3 "$work/nginx-error.log")"
+	stack_pids
+	nginx_start "$bench_port" "$work/api.sock" 2 off "$(conf_get storage dir)"
 
 	# A fresh user, a token and an API key (through the stack).
 	email="bench-memory-$(date +%s)-$$@example.com"
@@ -303,7 +217,7 @@ if want api; then
 	say "## (api) responder RSS over $requests requests: wrk -t$threads -c$conns GET /api/v1/me (X-API-Key) via $bench"
 	workers=$(conf_get fcgi workers)
 	workers=${workers:-4}
-	start_api "$workers"
+	api_start "$workers"
 	curl -fsS -o /dev/null -H "X-API-Key: $apikey" "$bench/api/v1/me" || die "GET /api/v1/me through the bench's nginx failed"
 	resp=$(children "$api_master")
 	# shellcheck disable=SC2086
@@ -342,7 +256,7 @@ if want api; then
 		say "(api) FAILED: more than 1% of the answers were not 2xx: not the happy path"
 		failed=1
 	fi
-	stop_api
+	api_stop
 fi
 
 # ================================================================ the private cluster
@@ -478,7 +392,7 @@ vg_args=(valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible
 # vg_fcgi N TAG: veogen-fcgi under valgrind with one responder serving N requests of the mix
 vg_fcgi() {
 	local n=$1 tag=$2 uploads=10 per i ok_mix fiveh up_ok ans fid served
-	start_api 1 "${vg_args[@]}" --log-file="$work/vg-fcgi-$tag.%p.log"
+	api_start 1 "${vg_args[@]}" --log-file="$work/vg-fcgi-$tag.%p.log"
 	# Until the responder under valgrind answers (that is one request of the N).
 	for _ in $(seq 300); do
 		curl -fsS -o /dev/null "$bench/healthz" 2> /dev/null && break
@@ -529,7 +443,7 @@ vg_fcgi() {
 		say "(valgrind) FAILED: the responder under valgrind did not serve the mix (see $work/mix.err)"
 		failed=1
 	}
-	stop_api
+	api_stop
 	vg_report "(valgrind) veogen-fcgi" "$work"/vg-fcgi-"$tag".*.log || failed=1
 }
 # vg_runner N TAG: veogen-runner under valgrind draining N noop jobs
