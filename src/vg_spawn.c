@@ -43,6 +43,7 @@ struct spawn_run {
 	bool cancelled; /* the callback asked to stop */
 	bool timed_out;
 	int64_t kill_at_ms; /* when SIGKILL follows SIGTERM */
+	int exit_wait_ms;   /* poll step once the pipes are closed: 1, 2, 4 … 50 ms */
 };
 
 static int64_t now_ms(void)
@@ -243,8 +244,10 @@ static int poll_timeout(const struct spawn_run *r, int64_t now, int64_t next_tic
 		until = deadline;
 	if (r->stopping && !r->killed && r->kill_at_ms < until)
 		until = r->kill_at_ms;
-	if (r->out_fd < 0 && r->err_fd < 0 && 50 < until - now)
-		until = now + 50; /* pipes closed: only waiting for the exit */
+	/* Pipes closed: only waiting for the exit, which usually follows within a millisecond
+	 * (the child closes its pipes as it exits): short steps first, then 50 ms. */
+	if (r->out_fd < 0 && r->err_fd < 0 && r->exit_wait_ms < until - now)
+		until = now + r->exit_wait_ms;
 	return until > now ? (int)(until - now) : 0;
 }
 
@@ -274,6 +277,8 @@ static void supervise(struct spawn_run *r, int timeout_s)
 		try_reap(r, WNOHANG);
 		if (r->reaped)
 			break;
+		if (r->out_fd < 0 && r->err_fd < 0 && r->exit_wait_ms < 50)
+			r->exit_wait_ms = r->exit_wait_ms * 2 > 50 ? 50 : r->exit_wait_ms * 2;
 
 		now = now_ms();
 		if (deadline > 0 && now >= deadline && !r->stopping) {
@@ -365,6 +370,7 @@ static int spawn_run(const char *const *argv, int timeout_s, vg_spawn_line_fn fn
 	r.ctx = ctx;
 	r.res = res;
 	r.out_fd = r.err_fd = -1;
+	r.exit_wait_ms = 1;
 
 	if (pipe_above_stdio(out) != 0)
 		return vg_err_set(err, VG_EINTERNAL, NULL, "cannot run %s: pipe: %s", argv[0],

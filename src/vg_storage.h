@@ -22,6 +22,11 @@ char *vg_storage_relpath(struct vg_arena *a, const char *kind, const char *id, c
 int vg_storage_mkdirs(const char *path, struct vg_err *err);
 /* A fresh temp path next to final_path ("<final>.tmp.<pid>.<rand>"). */
 char *vg_storage_tmp_path(struct vg_arena *a, const char *final_path);
+/* Starts writing out len bytes of fd from off (len 0: to the end) without waiting for
+ * them: the disk works while the caller goes on, so a later fsync has little left to wait
+ * for.  Best effort (sync_file_range where there is one, else nothing): the fsync of
+ * vg_storage_commit is what makes the file durable and reports errors. */
+void vg_storage_writeback(int fd, long long off, long long len);
 /* fsync(tmp), rename(tmp, final), fsync(parent dir).  On failure the temp file is removed
  * (when the rename has not happened) and err is VG_EUNAVAIL. */
 int vg_storage_commit(const char *tmp_path, const char *final_path, struct vg_err *err);
