@@ -26,8 +26,9 @@
 # and the cluster (its processes only, not the rest of the host) during the veogen drain and
 # prints the CPU split by process and library, then each one's functions.  The profiling
 # costs some speed: a profile run's jobs/s is not a headline figure.
-# --variants: more cells, each veogen's own queue statements run by pgbench (one client per
-# CPU worker of the runner) as they are (v-today) and with one change each: the claim's LIMIT
+# --variants: more cells, each veogen's one-job-at-a-time queue statements (src/vg_queue.c before
+# the batch runner of c72f94f) run by pgbench (one client per CPU worker of the runner) as
+# they were (v-today) and with one change each: the claim's LIMIT
 # written out (v-lim1), the fenced completion found by the primary key (v-pkey), the admin
 # index jobs_state_kind_created dropped (v-noadmin), the completion's transaction pipelined
 # (v-pipe), the claim's commit asynchronous (v-async), complete and claim the next in one
@@ -537,8 +538,9 @@ run_ceiling() {
 }
 
 # ---- --variants: veogen's own statements driven by pgbench, as they are and as they could be ----
-# The statements are copied from src/vg_queue.c (CLAIM_SQL for the CPU lane, FENCE,
-# complete_tx); pgbench runs them with as many clients as the runner has CPU workers, on a
+# The statements are copied from src/vg_queue.c as it was before the batch runner (c72f94f:
+# CLAIM_SQL for the CPU lane with LIMIT $1, FENCE through any index, complete_tx): the
+# measurements that chose what the runner does now; pgbench runs them with as many clients as the runner has CPU workers, on a
 # database migrated by veogenctl, so each cell measures one change of the statements or the
 # schema without the runner around it (README.md: "Where the drain time goes").
 v_claim_where="state = 'queued' AND run_at <= now() AND step NOT LIKE 'remote.%' AND kind <> 'webhook' ORDER BY priority, run_at, id"
@@ -665,7 +667,7 @@ declare -A label=(
 	[gw-c24]="graphile-worker c24"
 	[ceil-b100]="SQL ceiling, 100 per claim, $clients clients"
 	[ceil-b1]="SQL ceiling, 1 per claim, $clients clients"
-	[v-today]="veogen's statements today (pgbench)"
+	[v-today]="veogen's statements before c72f94f (pgbench)"
 	[v-lim1]="... claim with LIMIT 1 written out"
 	[v-pkey]="... completion fenced on the primary key"
 	[v-noadmin]="today without jobs_state_kind_created"
