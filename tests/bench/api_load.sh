@@ -131,8 +131,8 @@ cleanup() {
 	if [ -n "$post_user_ready" ] && [ -n "$api_master" ]; then
 		# the create user's videos left by an interrupted run, and the list user's that
 		# did not render (the runner would render them for nothing)
-		post_token=$(login "$post_email" "$password" 2> /dev/null) && cancel_created > /dev/null 2>&1
-		list_token=$(login "$list_email" "$password" 2> /dev/null) &&
+		post_token=$(auth_token login "$post_email" "$password" 2> /dev/null) && cancel_created > /dev/null 2>&1
+		list_token=$(auth_token login "$list_email" "$password" 2> /dev/null) &&
 			cancel_videos "$list_token" queued running > /dev/null 2>&1
 	fi
 	if [ -n "$runner_stopped" ]; then
@@ -180,32 +180,23 @@ echo "# wrk -t$threads -d$duration --latency; nginx $("$nginx_bin" -v 2>&1 | sed
 	"(the shipped site file) on $bench; connections: $conns_list; responders: $responders_list"
 
 # ---- users: list (20 videos, an API key), create ----
-# user_new EMAIL PASSWORD: registers through the stack; prints the access token
-user_new() {
-	local reg tok
-	reg=$(curl -fsS -H 'Content-Type: application/json' \
-		-d "{\"email\":\"$1\",\"password\":\"$2\"}" "$base/api/v1/auth/register") ||
-		die "POST $base/api/v1/auth/register failed"
-	tok=$(printf '%s' "$reg" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
-	[ -n "$tok" ] || die "no access_token in the register answer: $reg"
-	printf '%s' "$tok"
-}
-# login EMAIL PASSWORD: a fresh access token (they live 15 minutes: one per block)
-login() {
+# auth_token register|login EMAIL PASSWORD: the access token from POST /api/v1/auth/ACTION
+# through the stack (login: a fresh one; they live 15 minutes, so one per block)
+auth_token() {
 	local ans tok
 	ans=$(curl -fsS -H 'Content-Type: application/json' \
-		-d "{\"email\":\"$1\",\"password\":\"$2\"}" "$base/api/v1/auth/login") ||
-		die "POST $base/api/v1/auth/login failed"
+		-d "{\"email\":\"$2\",\"password\":\"$3\"}" "$base/api/v1/auth/$1") ||
+		die "POST $base/api/v1/auth/$1 failed"
 	tok=$(printf '%s' "$ans" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
-	[ -n "$tok" ] || die "no access_token in the login answer: $ans"
+	[ -n "$tok" ] || die "no access_token in the $1 answer: $ans"
 	printf '%s' "$tok"
 }
 stamp="$(date +%s)-$$"
 password="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 list_email="bench-load-list-$stamp@example.com"
 post_email="bench-load-create-$stamp@example.com"
-list_token=$(user_new "$list_email" "$password")
-post_token=$(user_new "$post_email" "$password")
+list_token=$(auth_token register "$list_email" "$password")
+post_token=$(auth_token register "$post_email" "$password")
 post_user_ready=1
 keyans=$(curl -fsS -H "Authorization: Bearer $list_token" -H 'Content-Type: application/json' \
 	-d '{"name":"api_load bench"}' "$base/api/v1/api-keys") || die "POST /api/v1/api-keys failed"
@@ -239,32 +230,6 @@ if [ "$stop_runner" = 1 ] && [ -x "$devstack" ]; then
 		echo "# the stack's runner is stopped for the run (started again at the end): nothing renders"
 fi
 
-# cancel_videos TOKEN STATUS…: cancels the user's videos in those states; prints "cancelled total"
-cancel_videos() {
-	local tok=$1 st page cursor n
-	shift
-	: > "$work/ids"
-	for st in "$@"; do
-		cursor=
-		while :; do
-			page=$(curl -fsS -G -H "Authorization: Bearer $tok" --data-urlencode "status=$st" \
-				--data-urlencode limit=100 ${cursor:+--data-urlencode "cursor=$cursor"} \
-				"$bench/api/v1/videos") || break
-			{ printf '%s' "$page" | grep -o '"id": *"[^"]*"' || true; } |
-				sed 's/.*"\([^"]*\)"$/\1/' >> "$work/ids"
-			cursor=$(printf '%s' "$page" | sed -n 's/.*"next_cursor": *"\([^"]*\)".*/\1/p')
-			[ -n "$cursor" ] || break
-		done
-	done
-	n=$(sort -u "$work/ids" | wc -l)
-	[ "$n" -gt 0 ] || return 0
-	sort -u "$work/ids" |
-		awk -v b="$bench" '{ printf "url = \"%s/api/v1/videos/%s/cancel\"\noutput = \"/dev/null\"\n", b, $0 }' \
-			> "$work/cancel.cfg"
-	curl -sS --parallel --parallel-max 8 -X POST -H "Authorization: Bearer $tok" \
-		-w '%{http_code}\n' -K "$work/cancel.cfg" 2> "$work/cancel.err" > "$work/cancel.codes" || true
-	echo "$(grep -c '^202$' "$work/cancel.codes" || true) $n"
-}
 # cancel_created: what the create cells made (queued: the runner is stopped)
 cancel_created() { cancel_videos "$post_token" queued; }
 
@@ -380,8 +345,8 @@ start_block() {
 	const_start "$n"
 	api_stop
 	api_start "$n"
-	list_token=$(login "$list_email" "$password")
-	post_token=$(login "$post_email" "$password")
+	list_token=$(auth_token login "$list_email" "$password")
+	post_token=$(auth_token login "$post_email" "$password")
 	curl -fsS -o /dev/null "$bench/_bench/const" || die "GET /_bench/const failed: $(tail -3 "$work/nginx-error.log")"
 	curl -fsS -o /dev/null -H "X-API-Key: $apikey" "$bench/api/v1/me" || die "GET /api/v1/me through the bench's nginx failed"
 	# every responder opens its connections and prepares its statements

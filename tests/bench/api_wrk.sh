@@ -256,25 +256,7 @@ if [ "$mode" = full ]; then
 	echo "POST /api/v1/videos: ${rps["(4) POST /api/v1/videos"]} req/s (target >= 2000)"
 
 	# Cancel what the POST run queued, so the runner does not render it for hours.
-	: > "$work/ids"
-	for status in queued running; do
-		cursor=
-		while :; do
-			page=$(curl -fsS -G "${auth[@]}" --data-urlencode "status=$status" \
-				--data-urlencode limit=100 ${cursor:+--data-urlencode "cursor=$cursor"} \
-				"$bench/api/v1/videos") || break
-			{ printf '%s' "$page" | grep -o '"id": *"[^"]*"' || true; } |
-				sed 's/.*"\([^"]*\)"$/\1/' >> "$work/ids"
-			cursor=$(printf '%s' "$page" | sed -n 's/.*"next_cursor": *"\([^"]*\)".*/\1/p')
-			[ -n "$cursor" ] || break
-		done
-	done
-	if [ -s "$work/ids" ]; then
-		sort -u "$work/ids" |
-			awk -v b="$bench" '{ printf "url = \"%s/api/v1/videos/%s/cancel\"\noutput = \"/dev/null\"\n", b, $0 }' \
-				> "$work/cancel.cfg"
-		cancelled=$(curl -sS --parallel --parallel-max 8 -X POST "${auth[@]}" -w '%{http_code}\n' \
-			-K "$work/cancel.cfg" 2> "$work/cancel.err" | grep -c '^202$' || true)
-		echo "cancelled $cancelled of $(sort -u "$work/ids" | wc -l) benchmark videos still queued or running"
-	fi
+	read -r cancelled total < <(cancel_videos "$token" queued running)
+	[ "${total:-0}" = 0 ] ||
+		echo "cancelled $cancelled of $total benchmark videos still queued or running"
 fi

@@ -41,6 +41,7 @@
 #                                 same host are not counted.
 #   cpu_report BEFORE AFTER       "  cpu s: postgres 1.2, … machine busy x of y" over a run
 #   to_ms 812.00us|3.21ms|1.02s   → milliseconds
+#   cancel_videos TOKEN STATUS…   cancels a user's videos in those states (api_wrk, api_load)
 #
 # (SC2154, SC2034: the variables above come from the caller, and those set here are for it.)
 
@@ -254,4 +255,32 @@ to_ms() {
 		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
 		if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
 		printf "%.2f", n }'
+}
+
+# cancel_videos TOKEN STATUS…: cancels the user's videos in those states through $bench (work
+# files in $work); prints "cancelled total"
+cancel_videos() {
+	local tok=$1 st page cursor n
+	shift
+	: > "$work/ids"
+	for st in "$@"; do
+		cursor=
+		while :; do
+			page=$(curl -fsS -G -H "Authorization: Bearer $tok" --data-urlencode "status=$st" \
+				--data-urlencode limit=100 ${cursor:+--data-urlencode "cursor=$cursor"} \
+				"$bench/api/v1/videos") || break
+			{ printf '%s' "$page" | grep -o '"id": *"[^"]*"' || true; } |
+				sed 's/.*"\([^"]*\)"$/\1/' >> "$work/ids"
+			cursor=$(printf '%s' "$page" | sed -n 's/.*"next_cursor": *"\([^"]*\)".*/\1/p')
+			[ -n "$cursor" ] || break
+		done
+	done
+	n=$(sort -u "$work/ids" | wc -l)
+	[ "$n" -gt 0 ] || return 0
+	sort -u "$work/ids" |
+		awk -v b="$bench" '{ printf "url = \"%s/api/v1/videos/%s/cancel\"\noutput = \"/dev/null\"\n", b, $0 }' \
+			> "$work/cancel.cfg"
+	curl -sS --parallel --parallel-max 8 -X POST -H "Authorization: Bearer $tok" \
+		-w '%{http_code}\n' -K "$work/cancel.cfg" 2> "$work/cancel.err" > "$work/cancel.codes" || true
+	echo "$(grep -c '^202$' "$work/cancel.codes" || true) $n"
 }

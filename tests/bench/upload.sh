@@ -70,16 +70,8 @@ done
 [ -r "$conf" ] || die "no $conf: set VEOGEN_CONF (contrib/devstack env)"
 curl -fsS -o /dev/null "$base/healthz" || die "no dev stack at $base (contrib/devstack up)"
 
-# conf_get GROUP KEY: a top-level group's scalar from the stack's libconfig file.
-conf_get() {
-	awk -v g="$1" -v k="$2" '
-		$0 ~ "^[[:space:]]*" g "[[:space:]]*[:=][[:space:]]*[{]" { ing = 1; next }
-		ing && /^[[:space:]]*[}]/ { ing = 0 }
-		ing && $0 ~ "^[[:space:]]*" k "[[:space:]]*=" {
-			sub(/#.*/, ""); sub(/^[^=]*=[[:space:]]*/, ""); sub(/[[:space:]]*;.*/, "")
-			gsub(/"/, ""); print; exit
-		}' "$conf"
-}
+# shellcheck source=tests/bench/lib_nginx.sh
+. "$here/lib_nginx.sh" # conf_get GROUP KEY: a scalar of the stack's libconfig file ($conf)
 storage=$(conf_get storage dir)
 { [ -d "$storage" ] && [ -w "$storage" ]; } || die "storage.dir of $conf ($storage) is not a writable directory"
 limit=$(conf_get limits max_upload_bytes)
