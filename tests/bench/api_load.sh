@@ -180,17 +180,6 @@ echo "# wrk -t$threads -d$duration --latency; nginx $("$nginx_bin" -v 2>&1 | sed
 	"(the shipped site file) on $bench; connections: $conns_list; responders: $responders_list"
 
 # ---- users: list (20 videos, an API key), create ----
-# auth_token register|login EMAIL PASSWORD: the access token from POST /api/v1/auth/ACTION
-# through the stack (login: a fresh one; they live 15 minutes, so one per block)
-auth_token() {
-	local ans tok
-	ans=$(curl -fsS -H 'Content-Type: application/json' \
-		-d "{\"email\":\"$2\",\"password\":\"$3\"}" "$base/api/v1/auth/$1") ||
-		die "POST $base/api/v1/auth/$1 failed"
-	tok=$(printf '%s' "$ans" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
-	[ -n "$tok" ] || die "no access_token in the $1 answer: $ans"
-	printf '%s' "$tok"
-}
 stamp="$(date +%s)-$$"
 password="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 list_email="bench-load-list-$stamp@example.com"

@@ -184,11 +184,7 @@ if [ "$mode" = full ]; then
 	# A fresh user and one video to read.
 	email="bench-$(date +%s)-$$@example.com"
 	password="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-	reg=$(curl -fsS -H 'Content-Type: application/json' \
-		-d "{\"email\":\"$email\",\"password\":\"$password\"}" "$base/api/v1/auth/register") ||
-		die "POST $base/api/v1/auth/register failed"
-	token=$(printf '%s' "$reg" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
-	[ -n "$token" ] || die "no access_token in the register answer: $reg"
+	token=$(auth_token register "$email" "$password")
 	auth=(-H "Authorization: Bearer $token")
 	location=$(curl -fsS -o /dev/null -D - "${auth[@]}" -H 'Content-Type: application/json' \
 		-d '{"prompt":"benchmark: one video to read","duration_seconds":4}' \

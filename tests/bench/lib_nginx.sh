@@ -42,6 +42,8 @@
 #   cpu_report BEFORE AFTER       "  cpu s: postgres 1.2, … machine busy x of y" over a run
 #   to_ms 812.00us|3.21ms|1.02s   → milliseconds
 #   cancel_videos TOKEN STATUS…   cancels a user's videos in those states (api_wrk, api_load)
+#   auth_token register|login EMAIL PASSWORD
+#                                 an access token from the stack's API
 #
 # (SC2154, SC2034: the variables above come from the caller, and those set here are for it.)
 
@@ -283,4 +285,16 @@ cancel_videos() {
 	curl -sS --parallel --parallel-max 8 -X POST -H "Authorization: Bearer $tok" \
 		-w '%{http_code}\n' -K "$work/cancel.cfg" 2> "$work/cancel.err" > "$work/cancel.codes" || true
 	echo "$(grep -c '^202$' "$work/cancel.codes" || true) $n"
+}
+
+# auth_token register|login EMAIL PASSWORD: the access token from POST /api/v1/auth/ACTION
+# through the stack at $base (login: a fresh one; they live 15 minutes)
+auth_token() {
+	local ans tok
+	ans=$(curl -fsS -H 'Content-Type: application/json' \
+		-d "{\"email\":\"$2\",\"password\":\"$3\"}" "$base/api/v1/auth/$1") ||
+		die "POST $base/api/v1/auth/$1 failed"
+	tok=$(printf '%s' "$ans" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
+	[ -n "$tok" ] || die "no access_token in the $1 answer: $ans"
+	printf '%s' "$tok"
 }

@@ -188,11 +188,7 @@ if [ "$need_stack" = 1 ]; then
 	# A fresh user, a token and an API key (through the stack).
 	email="bench-memory-$(date +%s)-$$@example.com"
 	password="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-	reg=$(curl -fsS -H 'Content-Type: application/json' \
-		-d "{\"email\":\"$email\",\"password\":\"$password\"}" "$base/api/v1/auth/register") ||
-		die "POST $base/api/v1/auth/register failed"
-	token=$(printf '%s' "$reg" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
-	[ -n "$token" ] || die "no access_token in the register answer: $reg"
+	token=$(auth_token register "$email" "$password")
 	keyans=$(curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
 		-d '{"name":"memory bench"}' "$base/api/v1/api-keys") || die "POST /api/v1/api-keys failed"
 	apikey=$(printf '%s' "$keyans" | sed -n 's/.*"key": *"\([^"]*\)".*/\1/p')

@@ -122,11 +122,7 @@ sha=$(sha256sum "$wav" | cut -d' ' -f1)
 # ---- a throw-away user ----
 email="bench-upload-$(date +%s)-$$@example.com"
 password="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-reg=$(curl -fsS -H 'Content-Type: application/json' \
-	-d "{\"email\":\"$email\",\"password\":\"$password\"}" "$base/api/v1/auth/register") ||
-	die "POST $base/api/v1/auth/register failed"
-token=$(printf '%s' "$reg" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
-[ -n "$token" ] || die "no access_token in the register answer: $reg"
+token=$(auth_token register "$email" "$password")
 
 # rss: "pid:VmRSS:VmHWM " (KiB) of each responder
 rss() {
